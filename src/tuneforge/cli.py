@@ -1,0 +1,126 @@
+"""The `tuneforge` command: each command is one library call; user errors print a message, never a traceback."""
+
+from __future__ import annotations
+
+import functools
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from rich import get_console
+from rich.console import Console
+
+from tuneforge.errors import TuneforgeError
+
+app = typer.Typer(help="Fine-tune pretrained language models on your own data.", no_args_is_help=True)
+data_app = typer.Typer(help="Inspect data without training.", no_args_is_help=True)
+app.add_typer(data_app, name="data")
+
+F = TypeVar("F", bound=Callable[..., Any])
+ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.")]
+RunArg = Annotated[Path, typer.Argument(help="A finished run directory (output_dir of a config).")]
+SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: --set train.epochs=2")]
+
+
+def _quiet_libraries() -> None:
+    # Library chatter (load reports, advisory warnings) hides our own report; errors still show.
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+
+
+def _user_errors(command: F) -> F:
+    """Print TuneforgeError messages in red and exit non-zero instead of showing a stack trace."""
+
+    @functools.wraps(command)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from tuneforge.train.loop import TrainingInterrupted
+
+        try:
+            return command(*args, **kwargs)
+        except TrainingInterrupted as exc:
+            Console(stderr=True).print(f"[yellow]{exc}[/]")
+            raise typer.Exit(130) from None
+        except TuneforgeError as exc:
+            Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            raise typer.Exit(2) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+@app.command()
+@_user_errors
+def train(
+    config: ConfigArg,
+    overrides: SetOpt = None,
+    resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its last checkpoint.")] = False,
+) -> None:
+    """Validate the data, fine-tune, evaluate and write the run directory."""
+    from tuneforge.config import load_config
+    from tuneforge.run import train as run_training
+
+    cfg = load_config(config, overrides)
+    _quiet_libraries()
+    run_training(cfg, resume=resume)
+
+
+@data_app.command("check")
+@_user_errors
+def data_check(config: ConfigArg, overrides: SetOpt = None) -> None:
+    """Validate and profile the data of a config; exits non-zero when rows are bad under on_error: fail."""
+    from tuneforge.config import load_config
+    from tuneforge.errors import DataError
+    from tuneforge.run import check_data
+
+    cfg = load_config(config, overrides)
+    _quiet_libraries()
+    try:
+        prepared = check_data(cfg)
+    except DataError as exc:
+        # Every bad row, not the 50 that an ordinary error message shows.
+        err = Console(stderr=True, highlight=False)
+        err.print(f"[bold red]error:[/] {exc.args[0]}")
+        for problem in exc.problems:
+            err.print(f"  {problem}", markup=False)
+        raise typer.Exit(1) from None
+    get_console().print(prepared.report.render())
+
+
+@app.command()
+@_user_errors
+def predict(
+    run_dir: RunArg,
+    text: Annotated[list[str] | None, typer.Option("--text", help="A text to classify; repeatable.")] = None,
+    input: Annotated[Path | None, typer.Option(help="CSV, TSV, JSONL or Parquet file of texts.")] = None,
+    output: Annotated[Path | None, typer.Option(help="Where to write predictions (.csv or .jsonl).")] = None,
+    text_column: Annotated[str | None, typer.Option(help="Column of --input; default the run's text column.")] = None,
+) -> None:
+    """Classify texts given inline or in a file; file output keeps the input columns and adds label and score."""
+    from tuneforge.predict import predict_file, predict_texts
+
+    if not text and input is None:
+        raise TuneforgeError("give texts with --text or a file with --input")
+    if input is not None and output is None:
+        raise TuneforgeError("--input needs --output (a .csv or .jsonl path)")
+    _quiet_libraries()
+    if text:
+        predict_texts(run_dir, text)
+    if input is not None and output is not None:
+        predict_file(run_dir, input, output, text_column=text_column)
+
+
+@app.command()
+@_user_errors
+def evaluate(
+    run_dir: RunArg,
+    data: Annotated[Path, typer.Option(help="Labelled CSV, TSV, JSONL or Parquet file.")],
+) -> None:
+    """Evaluate a finished run on a labelled file; writes metrics and a report under RUN_DIR/evaluations/."""
+    from tuneforge.predict import evaluate_file
+
+    _quiet_libraries()
+    evaluate_file(run_dir, data)

@@ -1,0 +1,225 @@
+"""The config tree: frozen pydantic models, one part per stage. `load_config` is the only YAML reader.
+
+Relative paths in a config resolve against the working directory, as in `tuneforge train configs/demo.yaml`
+run from the project root.
+
+>>> cfg = load_config("configs/demo.yaml", ["train.epochs=2"])  # doctest: +SKIP
+>>> cfg.train.epochs
+2.0
+"""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from tuneforge.errors import ConfigError
+
+__all__ = [
+    "CleanConfig",
+    "Config",
+    "DataConfig",
+    "EarlyStoppingConfig",
+    "MethodConfig",
+    "SplitConfig",
+    "TrackingConfig",
+    "TrainConfig",
+    "load_config",
+    "parse_overrides",
+]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class SplitConfig(_Frozen):
+    validation: float = Field(0.1, ge=0, lt=1, description="Share of train held out for validation when none is given.")
+    test: float = Field(0.1, ge=0, lt=1, description="Share of train held out for test when none is given.")
+    seed: int = Field(42, description="Seed of the split; the same seed gives the same split.")
+    stratify: bool = Field(True, description="Keep class proportions equal across splits.")
+
+
+class CleanConfig(_Frozen):
+    normalize: bool = Field(True, description="NFKC, full-width to half-width, whitespace and HTML remnants.")
+    dedup: bool = Field(True, description="Drop exact and normalised duplicate texts; report conflicting labels.")
+    redact_pii: bool = Field(False, description="Replace e-mails, phones, ID and card numbers, IPs by placeholders.")
+
+
+class DataConfig(_Frozen):
+    train: Path = Field(description="Training file: CSV, TSV, JSONL or Parquet.")
+    validation: Path | None = Field(None, description="Validation file; split from train when absent.")
+    test: Path | None = Field(None, description="Test file; split from train when absent.")
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = Field("auto", description="File format; auto uses the suffix.")
+    encoding: str = Field("auto", description="Text encoding; auto detects UTF-8, UTF-8 with BOM and GBK.")
+    text_column: str = Field("text", description="Column holding the input text.")
+    label_column: str = Field("label", description="Column holding the class label.")
+    labels: list[str] | None = Field(None, description="Declared label set; labels outside it are row errors.")
+    max_tokens: int | None = Field(
+        None, gt=0, description="Rows longer than this many tokens are errors; default 8 x train.max_length."
+    )
+    split: SplitConfig = Field(default_factory=SplitConfig, description="How missing validation/test are split off.")
+    on_error: Literal["fail", "skip"] = Field("fail", description="fail: stop listing bad rows; skip: drop and save them.")
+    clean: CleanConfig = Field(default_factory=CleanConfig, description="Cleaning steps applied before splitting.")
+
+    @model_validator(mode="after")
+    def _split_leaves_training_data(self) -> DataConfig:
+        held_out = (self.split.validation if self.validation is None else 0) + (self.split.test if self.test is None else 0)
+        if held_out >= 0.9:
+            raise ValueError(f"split.validation + split.test must leave at least 10% for training, got {held_out:.2f}")
+        return self
+
+
+class EarlyStoppingConfig(_Frozen):
+    metric: str = Field("macro_f1", description="Validation metric watched; loss is minimised, others maximised.")
+    patience: int = Field(2, ge=1, description="Evaluations without improvement before stopping.")
+    min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as an improvement.")
+
+
+class TrainConfig(_Frozen):
+    epochs: float = Field(3, gt=0, description="Passes over the training data; fractions allowed.")
+    batch_size: int = Field(32, ge=1, description="Examples per optimiser step, before accumulation.")
+    eval_batch_size: int | None = Field(None, ge=1, description="Examples per evaluation batch; default 2 x batch_size.")
+    grad_accum: int = Field(1, ge=1, description="Batches accumulated per optimiser step.")
+    lr: float = Field(5e-5, gt=0, description="Peak learning rate of AdamW.")
+    weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay, not applied to biases and norms.")
+    warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Share of steps with linear warm-up.")
+    scheduler: Literal["linear", "cosine", "constant"] = Field("linear", description="Decay after warm-up.")
+    max_grad_norm: float | None = Field(1.0, gt=0, description="Gradient clipping norm; null turns clipping off.")
+    max_length: int = Field(128, ge=8, le=8192, description="Tokens per text; longer texts are truncated.")
+    seed: int = Field(42, description="Seed for weights, dropout and batch order.")
+    mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
+        "auto", description="auto: bf16 on GPUs that support it, fp16 on other GPUs, off on CPU."
+    )
+    group_by_length: bool = Field(True, description="Batch texts of similar length: far less padding, same sampling.")
+    eval_every: int | None = Field(None, ge=1, description="Evaluate every N optimiser steps; default once per epoch.")
+    save_every: int | None = Field(None, ge=1, description="Checkpoint every N steps; default at each evaluation.")
+    early_stopping: EarlyStoppingConfig | None = Field(
+        default_factory=EarlyStoppingConfig, description="Stop when validation stops improving; null turns it off."
+    )
+    class_weights: Literal["none", "balanced"] = Field("none", description="balanced: weight the loss by 1/frequency.")
+    threads: int | None = Field(None, ge=1, description="CPU threads for torch; default all cores.")
+
+
+class MethodConfig(_Frozen):
+    name: Literal["full", "freeze"] = Field("full", description="What is trained: all weights, or the head and top.")
+    freeze_layers: int | None = Field(
+        None, ge=0, description="freeze: embeddings plus this many lower layers are frozen; null freezes all but head."
+    )
+
+
+class TrackingConfig(_Frozen):
+    backend: Literal["mlflow", "none"] = Field("mlflow", description="Experiment tracker.")
+    uri: str | None = Field(None, description="Tracking URI; default a local ./mlruns store.")
+    experiment: str | None = Field(None, description="Experiment name; default the output dir's name.")
+
+
+class Config(_Frozen):
+    task: Literal["text-classification"] = Field("text-classification", description="What the model learns.")
+    model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
+    data: DataConfig
+    train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
+    method: MethodConfig = Field(default_factory=MethodConfig, description="Which parameters are trained.")
+    output_dir: Path = Field(Path("runs/run"), description="Run directory: model, metrics, reports, checkpoints.")
+    tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block.")
+
+    @field_validator("tracking", mode="before")
+    @classmethod
+    def _tracking_shorthand(cls, value: Any) -> Any:
+        return {"backend": value} if isinstance(value, str) else value
+
+    @property
+    def max_tokens(self) -> int:
+        """Token count above which a text is rejected as far over max_length."""
+        return self.data.max_tokens or 8 * self.train.max_length
+
+
+def parse_overrides(overrides: list[str]) -> dict[str, Any]:
+    """Turn `a.b=value` strings into a nested dict; values are parsed as YAML (`2` is an int, `null` is None)."""
+    tree: dict[str, Any] = {}
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ConfigError(f"--set {item!r}: expected KEY.PATH=VALUE, e.g. train.epochs=2")
+        node = tree
+        *parents, leaf = key.strip().split(".")
+        for part in parents:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise ConfigError(f"--set {item!r}: {part} is set to a value and also used as a section")
+        node[leaf] = yaml.safe_load(raw) if raw.strip() else None
+    return tree
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _describe(error: dict[str, Any]) -> str:
+    path = ".".join(str(p) for p in error["loc"])
+    if error["type"] == "extra_forbidden":
+        parent = _model_at(error["loc"][:-1])
+        known = sorted(parent.model_fields) if parent else []
+        hint = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        return f"unknown key '{path}'{suggestion}; expected one of: {', '.join(known)}"
+    if error["type"] == "missing":
+        return f"'{path}' is required"
+    got = error.get("input")
+    shown = "" if isinstance(got, dict) else f", got {got!r}"
+    return f"'{path}': {error['msg']}{shown}" if path else f"{error['msg']}{shown}"
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    model: type[BaseModel] = Config
+    for part in loc:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        candidates = getattr(annotation, "__args__", (annotation,))
+        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
+        if sub is None:
+            return None
+        model = sub
+    return model
+
+
+def _missing_files(cfg: Config) -> list[str]:
+    paths = {"data.train": cfg.data.train, "data.validation": cfg.data.validation, "data.test": cfg.data.test}
+    return [f"'{key}': file {path} does not exist" for key, path in paths.items() if path and not path.is_file()]
+
+
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Read a YAML config, apply `--set` overrides, and validate everything before any work starts.
+
+    All problems are collected into one ConfigError naming the file and each key path.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"config file {path} does not exist")
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(raw).__name__}")
+    raw = _merge(raw, parse_overrides(overrides or []))
+    if "output_dir" not in raw:
+        raw["output_dir"] = f"runs/{path.stem}"
+    try:
+        cfg = Config.model_validate(raw)
+    except ValidationError as exc:
+        problems = [_describe(e) for e in exc.errors()]
+        raise ConfigError(f"{path}: {len(problems)} problem(s) in the config", problems) from None
+    if missing := _missing_files(cfg):
+        raise ConfigError(f"{path}: {len(missing)} problem(s) in the config", missing)
+    return cfg

@@ -1,0 +1,185 @@
+"""prepare_data: read → validate → clean → split → report, one call per stage."""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import os
+import tempfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from tuneforge.config import CleanConfig, DataConfig
+from tuneforge.data.dedup import Dedup, dedup, remove_leakage
+from tuneforge.data.pii import redact
+from tuneforge.data.read import read_table
+from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
+from tuneforge.data.rows import Example, RowError, Table
+from tuneforge.data.split import split_off
+from tuneforge.data.validate import CheckedTable, TokenCounter, check_table
+from tuneforge.errors import DataError
+
+__all__ = ["PreparedData", "prepare_data", "write_rejected"]
+
+_SPLITS = ("train", "validation", "test")
+_SHOWN_CONFLICTS = 5  # conflict groups kept in the report as examples
+
+
+@dataclass
+class PreparedData:
+    train: list[Example]
+    validation: list[Example]
+    test: list[Example]
+    labels: list[str]  # declared order if data.labels is set, else the sorted labels of train
+    report: DataReport
+    rejected: list[RowError]  # problems of the dropped rows (on_error: skip); a row may have several
+
+
+def prepare_data(
+    cfg: DataConfig, *, max_length: int, max_tokens: int, count_tokens: TokenCounter | None = None
+) -> PreparedData:
+    """Read, validate, clean and split the data files of `cfg`; raise DataError listing every bad row when
+    `on_error` is "fail". `count_tokens` (texts -> token counts) enables the max_tokens check and token stats.
+
+    >>> data = prepare_data(cfg.data, max_length=128, max_tokens=cfg.max_tokens)  # doctest: +SKIP
+    >>> data.labels, len(data.train), data.report.dropped
+    (['account', 'refund'], 812, {'rejected': 3, 'exact_duplicates': 41, ...})
+    """
+    tables = _read_all(cfg)
+    origin = "data.max_tokens" if cfg.max_tokens is not None else f"{max_tokens / max_length:g} x max_length"
+    checked = {
+        name: check_table(table, cfg, max_tokens=max_tokens, max_tokens_origin=origin, count_tokens=count_tokens)
+        for name, table in tables.items()
+    }
+    errors = [error for result in checked.values() for error in result.errors]
+    if errors and cfg.on_error == "fail":
+        rows = len({(e.source, e.line) for e in errors})
+        raise DataError(f"{rows:,} bad rows in {', '.join(t.source for t in tables.values())}; fix them, or set "
+                        "data.on_error: skip to drop them and save them to a file", [str(e) for e in errors])
+    cleaned = {name: _clean(result.examples, cfg.clean) for name, result in checked.items()}
+    given = {name: examples for name, (examples, _, _) in cleaned.items()}
+    warnings = [note for table in tables.values() for note in table.warnings]
+    splits = _split(given, cfg, warnings)
+    splits, leakage, leaked = remove_leakage(splits)
+    if not splits["train"]:
+        raise DataError(f"{cfg.train}: no training rows left after validation and cleaning "
+                        f"({len(errors):,} row problems)", [str(e) for e in errors])
+    labels = list(cfg.labels) if cfg.labels is not None else sorted({e.label for e in splits["train"]})
+    warnings += _label_warnings(splits, labels)
+    if leakage.get("validation/test"):
+        warnings.append(f"validation and test share {leakage['validation/test']} texts: their scores are not "
+                        "independent")
+    tokens = _tokens(tables, checked) if count_tokens is not None else None
+    stats = {name: SplitStats.of(examples, tokens, max_length) for name, examples in splits.items()}
+    imbalance = imbalance_warning(stats["train"].class_counts, labels)
+    warnings += [imbalance] if imbalance else []
+    dedups = [d for _, _, d in cleaned.values()]
+    report = DataReport(
+        files=[_summary(name, tables[name], checked[name]) for name in tables],
+        splits=stats,
+        labels=labels,
+        dropped=_dropped(errors, dedups, leaked),
+        errors_by_kind=dict(Counter(e.kind for e in errors)),
+        pii=dict(sum((pii for _, pii, _ in cleaned.values()), Counter())),
+        conflict_groups=sum(len(d.conflicts) for d in dedups),
+        conflicts=[c for d in dedups for c in d.conflicts][:_SHOWN_CONFLICTS],
+        leakage=leakage,
+        imbalance=imbalance,
+        errors=errors,
+        warnings=warnings,
+    )
+    return PreparedData(splits["train"], splits["validation"], splits["test"], labels, report, errors)
+
+
+def _read_all(cfg: DataConfig) -> dict[str, Table]:
+    """Read every file and check its columns, raising one DataError for all file-level problems."""
+    paths = {"train": cfg.train, "validation": cfg.validation, "test": cfg.test}
+    columns = {"data.text_column": cfg.text_column, "data.label_column": cfg.label_column}
+    tables: dict[str, Table] = {}
+    problems: list[str] = []
+    for name, path in paths.items():
+        if path is None:
+            continue
+        try:
+            tables[name] = read_table(path, cfg.format, cfg.encoding)
+            tables[name].require(columns)
+        except DataError as exc:
+            problems += exc.problems or [str(exc)]
+    if len(problems) == 1:
+        raise DataError(problems[0])
+    if problems:
+        raise DataError(f"{len(problems)} problems in the data files", problems)
+    return tables
+
+
+def _clean(examples: list[Example], cfg: CleanConfig) -> tuple[list[Example], Counter[str], Dedup]:
+    pii: Counter[str] = Counter()
+    if cfg.redact_pii:
+        redacted = []
+        for example in examples:
+            text, found = redact(example.text)
+            pii += found
+            redacted.append(dataclasses.replace(example, text=text))
+        examples = redacted
+    if not cfg.dedup:
+        return examples, pii, Dedup()
+    kept, stats = dedup(examples)
+    return kept, pii, stats
+
+
+def _split(given: dict[str, list[Example]], cfg: DataConfig, warnings: list[str]) -> dict[str, list[Example]]:
+    """The given files, plus validation and test split off train where no file was given."""
+    missing = [name for name in _SPLITS[1:] if name not in given]
+    splits = dict(given)
+    if missing:
+        made, notes = split_off(given["train"], cfg.split, validation="validation" in missing, test="test" in missing)
+        splits.update(made)
+        warnings += notes
+    return {name: splits.get(name, []) for name in _SPLITS}
+
+
+def _label_warnings(splits: dict[str, list[Example]], labels: list[str]) -> list[str]:
+    trained = {e.label for e in splits["train"]}
+    warnings = []
+    for name in _SPLITS[1:]:
+        unseen = sorted({e.label for e in splits[name]} - trained)
+        if unseen:
+            warnings.append(f"{name} has labels never seen in train: {', '.join(unseen)}; the model cannot learn them")
+    return warnings
+
+
+def _tokens(tables: dict[str, Table], checked: dict[str, CheckedTable]) -> dict[tuple[str, int], int]:
+    return {(tables[name].source, line): n for name, result in checked.items() for line, n in result.tokens.items()}
+
+
+def _summary(name: str, table: Table, checked: CheckedTable) -> FileSummary:
+    rejected = len({e.line for e in checked.errors})
+    return FileSummary(name, table.source, table.format, table.encoding, len(table.rows), rejected)
+
+
+def _dropped(errors: list[RowError], dedups: list[Dedup], leaked: int) -> dict[str, int]:
+    return {
+        "rejected": len({(e.source, e.line) for e in errors}),
+        "exact_duplicates": sum(d.exact for d in dedups),
+        "normalised_duplicates": sum(d.normalised for d in dedups),
+        "conflicting_labels": sum(d.conflicting for d in dedups),
+        "leakage": leaked,
+    }
+
+
+def write_rejected(path: Path, rejected: list[RowError]) -> None:
+    """Write rejected rows as UTF-8 CSV (source, line, field, problem, raw), atomically: readers never see a
+    half-written file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
+            writer = csv.writer(file)
+            writer.writerow(["source", "line", "field", "problem", "raw"])
+            writer.writerows([e.source, e.line, e.field, e.problem, e.raw] for e in rejected)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

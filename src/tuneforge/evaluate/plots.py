@@ -1,0 +1,67 @@
+"""PNG plots of a run: confusion matrix and learning curves. Matplotlib is imported here only."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+__all__ = ["plot_confusion", "plot_learning_curve"]
+
+# Chinese label names need a CJK font; the first one installed wins, otherwise glyphs fall back to boxes.
+_CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "PingFang SC"]
+
+
+def _pyplot() -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib import font_manager
+
+    installed = {f.name for f in font_manager.fontManager.ttflist}
+    plt.rcParams["font.sans-serif"] = [f for f in _CJK_FONTS if f in installed] + ["DejaVu Sans"]
+    return plt
+
+
+def _save(fig: Any, path: Path) -> None:
+    tmp = path.with_name(path.stem + ".tmp.png")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # missing-glyph warnings for CJK text without a CJK font
+        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+    tmp.replace(path)
+
+
+def plot_confusion(confusion: np.ndarray, labels: list[str], path: Path, title: str) -> None:
+    plt = _pyplot()
+    size = max(4.0, 0.6 * len(labels) + 2)
+    fig, ax = plt.subplots(figsize=(size, size))
+    ax.imshow(confusion, cmap="Blues")
+    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
+    ax.set_yticks(range(len(labels)), labels)
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    threshold = confusion.max() / 2 if confusion.size else 0
+    for (i, j), count in np.ndenumerate(confusion):
+        ax.text(j, i, str(count), ha="center", va="center", color="white" if count > threshold else "black")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_learning_curve(history: list[dict[str, Any]], path: Path, metric: str) -> None:
+    """Train and validation loss, and the watched validation metric, against optimiser steps."""
+    plt = _pyplot()
+    steps = [h["step"] for h in history]
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
+    left.plot(steps, [h["train_loss"] for h in history], marker="o", label="train loss")
+    left.plot(steps, [h["loss"] for h in history], marker="o", label="validation loss")
+    left.set_xlabel("step")
+    left.legend()
+    right.plot(steps, [h.get(metric, float("nan")) for h in history], marker="o", color="tab:green")
+    right.set_xlabel("step")
+    right.set_title(f"validation {metric}")
+    _save(fig, path)
+    plt.close(fig)

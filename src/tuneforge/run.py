@@ -1,0 +1,212 @@
+"""The pipeline, one call per stage: data → task and model → method → training → evaluation → run directory."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from rich import get_console
+
+from tuneforge.config import Config
+from tuneforge.data import PreparedData, prepare_data, write_rejected
+from tuneforge.evaluate.metrics import classification_metrics, per_class_table
+from tuneforge.evaluate.plots import plot_confusion, plot_learning_curve
+from tuneforge.evaluate.report import render_report
+from tuneforge.methods import apply_method, count_parameters
+from tuneforge.models import resolve_model
+from tuneforge.rundir import finalize, staging_dir, write_json, write_text
+from tuneforge.tasks.text_classification import TextClassification, build_classifier
+from tuneforge.track.mlflow import NullTracker, start_tracking
+
+__all__ = ["check_data", "evaluate_split", "train"]
+
+
+def _tokenizer(cfg: Config) -> Any:
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(resolve_model(cfg.model))
+
+
+def _load_data(cfg: Config, tokenizer: Any) -> PreparedData:
+    def count_tokens(texts: list[str]) -> list[int]:
+        return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+
+    return prepare_data(cfg.data, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens, count_tokens=count_tokens)
+
+
+def check_data(cfg: Config) -> PreparedData:
+    """Validate and profile the data only; raises DataError under `on_error: fail` when rows are bad."""
+    return _load_data(cfg, _tokenizer(cfg))
+
+
+def _class_weights(data: PreparedData, mode: str) -> list[float] | None:
+    if mode == "none":
+        return None
+    counts = Counter(example.label for example in data.train)
+    # "balanced" as in scikit-learn: n_samples / (n_classes * count).
+    return [len(data.train) / (len(data.labels) * max(counts[label], 1)) for label in data.labels]
+
+
+def evaluate_split(
+    task: TextClassification, model: torch.nn.Module, texts: list[str], labels: list[str], batch_size: int
+) -> dict[str, Any]:
+    """Metrics, per-class table and confusion matrix of one labelled split."""
+    confusion, loss = task.confusion(model, task.encode(texts, labels), batch_size=batch_size, accelerator=None)
+    return {
+        "loss": loss,
+        **classification_metrics(confusion),
+        "per_class": per_class_table(confusion, task.labels),
+        "confusion": confusion.tolist(),
+        "size": len(texts),
+    }
+
+
+def _write_outputs(run_dir: Path, cfg: Config, results: dict[str, Any], labels: list[str]) -> None:
+    plots: dict[str, str] = {}
+    for split in ("validation", "test"):
+        if split in results:
+            name = f"confusion_{split}.png"
+            plot_confusion(torch.tensor(results[split]["confusion"]).numpy(), labels, run_dir / name, f"{split} confusion")
+            plots[f"Confusion matrix ({split})"] = name
+    if results.get("history"):
+        metric = cfg.train.early_stopping.metric if cfg.train.early_stopping else "macro_f1"
+        plot_learning_curve(results["history"], run_dir / "learning_curve.png", metric)
+        plots["Learning curve"] = "learning_curve.png"
+    write_json(run_dir / "metrics.json", results)
+    write_text(run_dir / "report.md", render_report(f"{cfg.task}: {cfg.output_dir.name}", results, plots=plots))
+
+
+def train(cfg: Config, *, resume: bool = False) -> Path:
+    """Run the whole pipeline for `cfg` and return the finished run directory."""
+    from accelerate import Accelerator
+    from accelerate.utils import set_seed
+
+    from tuneforge.train.loop import fit
+
+    console = get_console()
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    accelerator = Accelerator(mixed_precision=_precision(cfg.train.mixed_precision))
+    set_seed(cfg.train.seed)
+    tokenizer = _tokenizer(cfg)
+    data = _load_data(cfg, tokenizer)
+    main = accelerator.is_main_process
+    if main:
+        console.print(data.report.render())
+        run_dir = staging_dir(cfg.output_dir, resume=resume)
+        _write_inputs(run_dir, cfg, data)
+    accelerator.wait_for_everyone()
+    run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
+
+    task = TextClassification(tokenizer, data.labels, cfg.train.max_length, _class_weights(data, cfg.train.class_weights))
+    model = apply_method(build_classifier(resolve_model(cfg.model), data.labels), cfg.method)
+    trainable, total = count_parameters(model)
+    tracker = start_tracking(cfg, run_dir) if main else NullTracker()
+    eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
+    validation = task.encode([e.text for e in data.validation], [e.label for e in data.validation])
+
+    def on_eval(record: dict[str, Any]) -> None:
+        if not main:
+            return
+        shown = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if isinstance(v, float) and k not in ("epoch", "lr"))
+        console.print(f"[bold]eval[/] step {record['step']} (epoch {record['epoch']}): {shown}")
+        tracker.log_metrics({k: v for k, v in record.items() if k not in ("step",)}, step=record["step"])
+
+    started = time.perf_counter()
+    try:
+        result = fit(
+            model,
+            task.encode([e.text for e in data.train], [e.label for e in data.train]),
+            collate=task.collate,
+            loss_fn=task.loss,
+            evaluate=(lambda m: task.evaluate(m, validation, batch_size=eval_batch, accelerator=accelerator))
+            if validation
+            else None,
+            cfg=cfg.train,
+            ckpt_dir=run_dir / "checkpoints",
+            accelerator=accelerator,
+            resume=resume,
+            on_eval=on_eval,
+        )
+    except BaseException:
+        tracker.end("KILLED")  # interrupted or crashed; a --resume continues this MLflow run
+        raise
+    if not main:
+        return cfg.output_dir
+    model = accelerator.unwrap_model(model)
+    results: dict[str, Any] = {"labels": data.labels}
+    for split, examples in (("validation", data.validation), ("test", data.test)):
+        if examples:
+            results[split] = evaluate_split(task, model, [e.text for e in examples], [e.label for e in examples], eval_batch)
+    state = result.state
+    results["train"] = {
+        "steps": state.step,
+        "best_step": state.best_step,
+        "stopped_early": result.stopped_early,
+        "trainable_parameters": trainable,
+        "total_parameters": total,
+        "real_tokens": state.train_tokens,
+        "train_seconds": round(state.train_seconds, 2),
+        "tokens_per_second": round(state.train_tokens / max(state.train_seconds, 1e-9), 1),
+        "wall_seconds": round(time.perf_counter() - started, 2),
+    }
+    results["history"] = state.history
+    model.save_pretrained(run_dir / "model")
+    tokenizer.save_pretrained(run_dir / "model")
+    _write_outputs(run_dir, cfg, results, data.labels)
+    for split in ("validation", "test"):
+        if split in results:
+            tracker.log_metrics({f"{split}_{k}": v for k, v in results[split].items() if isinstance(v, float)})
+    write_json(run_dir / "manifest.json", _manifest(cfg, results))
+    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/
+    tracker.log_artifacts(run_dir)
+    tracker.end()
+    finalize(run_dir, cfg.output_dir)
+    _print_summary(console, cfg.output_dir, results)
+    return cfg.output_dir
+
+
+def _precision(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    if torch.cuda.is_available():
+        return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
+    return "no"  # CPUs without native bf16 run slower in bf16 than fp32
+
+
+def _write_inputs(run_dir: Path, cfg: Config, data: PreparedData) -> None:
+    write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
+    write_json(run_dir / "data_report.json", data.report.to_dict())
+    write_text(run_dir / "data_report.md", data.report.to_markdown())
+    if data.rejected:
+        write_rejected(run_dir / "rejected_rows.csv", data.rejected)
+
+
+def _manifest(cfg: Config, results: dict[str, Any]) -> dict[str, Any]:
+    import transformers
+
+    return {
+        "task": cfg.task,
+        "model": cfg.model,
+        "method": cfg.method.name,
+        "labels": results["labels"],
+        "max_length": cfg.train.max_length,
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+    }
+
+
+def _print_summary(console: Any, run_dir: Path, results: dict[str, Any]) -> None:
+    for split in ("validation", "test"):
+        if split in results:
+            r = results[split]
+            console.print(
+                f"[bold green]{split}[/]: accuracy {r['accuracy']:.4f}, macro F1 {r['macro_f1']:.4f} ({r['size']} texts)"
+            )
+    console.print(f"run saved to [bold]{run_dir}[/] (report.md, metrics.json, model/)")
+

@@ -1,0 +1,108 @@
+"""Text classification: encoding, batching, loss and evaluation for a sequence-classification head."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
+
+from tuneforge.evaluate.metrics import classification_metrics
+
+__all__ = ["TextClassification", "batched_logits", "build_classifier"]
+
+Feature = dict[str, Any]
+
+
+def build_classifier(model_path: str, labels: list[str]) -> torch.nn.Module:
+    """A pretrained encoder with a fresh classification head whose config carries the label names."""
+    return AutoModelForSequenceClassification.from_pretrained(
+        model_path,
+        num_labels=len(labels),
+        id2label=dict(enumerate(labels)),
+        label2id={label: i for i, label in enumerate(labels)},
+    )
+
+
+def collate(features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
+    """Pad to the longest text of the batch (dynamic padding)."""
+    width = max(len(f["input_ids"]) for f in features)
+    ids = torch.full((len(features), width), pad_id, dtype=torch.long)
+    mask = torch.zeros((len(features), width), dtype=torch.long)
+    for row, feature in enumerate(features):
+        n = len(feature["input_ids"])
+        ids[row, :n] = torch.tensor(feature["input_ids"])
+        mask[row, :n] = 1
+    batch = {"input_ids": ids, "attention_mask": mask}
+    if "label" in features[0]:
+        batch["labels"] = torch.tensor([f["label"] for f in features])
+    return batch
+
+
+def batched_logits(
+    model: torch.nn.Module, features: Sequence[Feature], *, pad_id: int, batch_size: int
+) -> Iterator[tuple[list[int], dict[str, torch.Tensor], torch.Tensor]]:
+    """Yield (indices, batch, logits), longest texts first so that batches carry little padding."""
+    order = sorted(range(len(features)), key=lambda i: -len(features[i]["input_ids"]))
+    device = next(model.parameters()).device
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(order), batch_size):
+            indices = order[start : start + batch_size]
+            batch = collate([features[i] for i in indices], pad_id)
+            inputs = {k: v.to(device) for k, v in batch.items() if k != "labels"}
+            yield indices, batch, model(**inputs).logits.float().cpu()
+
+
+class TextClassification:
+    """Everything the training loop needs to know about this task."""
+
+    def __init__(
+        self, tokenizer: PreTrainedTokenizerBase, labels: list[str], max_length: int, class_weights: list[float] | None
+    ) -> None:
+        self.tokenizer, self.labels, self.max_length = tokenizer, labels, max_length
+        self.label_ids = {label: i for i, label in enumerate(labels)}
+        self.class_weights = torch.tensor(class_weights, dtype=torch.float) if class_weights else None
+        self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    def encode(self, texts: Sequence[str], labels: Sequence[str] | None = None) -> list[Feature]:
+        ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
+        if labels is None:
+            return [{"input_ids": x} for x in ids]
+        return [{"input_ids": x, "label": self.label_ids[y]} for x, y in zip(ids, labels, strict=True)]
+
+    def collate(self, features: Sequence[Feature]) -> dict[str, torch.Tensor]:
+        return collate(features, self.pad_id)
+
+    def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+        weight = self.class_weights.to(logits.device) if self.class_weights is not None else None
+        return torch.nn.functional.cross_entropy(logits.float(), batch["labels"].to(logits.device), weight=weight)
+
+    def confusion(
+        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, accelerator: Accelerator | None
+    ) -> tuple[np.ndarray, float]:
+        """Confusion matrix (rows true, columns predicted) and mean loss; under DDP each process takes a shard."""
+        if accelerator is not None and accelerator.num_processes > 1:
+            features = features[accelerator.process_index :: accelerator.num_processes]
+        k = len(self.labels)
+        confusion = torch.zeros((k, k), dtype=torch.long)
+        loss_sum = torch.zeros((), dtype=torch.double)
+        for _, batch, logits in batched_logits(model, features, pad_id=self.pad_id, batch_size=batch_size):
+            targets = batch["labels"]
+            loss_sum += torch.nn.functional.cross_entropy(logits, targets, reduction="sum").double()
+            confusion += torch.bincount(targets * k + logits.argmax(-1), minlength=k * k).reshape(k, k)
+        if accelerator is not None and accelerator.num_processes > 1:
+            confusion = accelerator.reduce(confusion.to(accelerator.device), "sum").cpu()
+            loss_sum = accelerator.reduce(loss_sum.to(accelerator.device), "sum").cpu()
+        total = int(confusion.sum())
+        return confusion.numpy(), float(loss_sum) / max(total, 1)
+
+    def evaluate(
+        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, accelerator: Accelerator | None
+    ) -> dict[str, float]:
+        confusion, loss = self.confusion(model, features, batch_size=batch_size, accelerator=accelerator)
+        return {"loss": loss, **classification_metrics(confusion)}

@@ -1,0 +1,109 @@
+"""Checkpoints that survive kill -9: written to a temporary folder, then swapped in by rename."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import shutil
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from safetensors.torch import load_file, save_file
+
+__all__ = [
+    "TrainerState",
+    "capture_rng",
+    "find_checkpoint",
+    "load_checkpoint",
+    "load_weights",
+    "save_checkpoint",
+    "save_weights",
+]
+
+
+@dataclass
+class TrainerState:
+    """Where training stands; together with weights, optimiser, scheduler and RNG it makes resume exact."""
+
+    step: int = 0  # optimiser steps done
+    epoch: int = 0
+    batches_done: int = 0  # batches of `epoch` already consumed
+    best_metric: float | None = None
+    best_step: int | None = None
+    evals_without_improvement: int = 0
+    train_tokens: int = 0  # real (non-padding) tokens seen
+    train_seconds: float = 0.0
+    losses_since_eval: list[float] = field(default_factory=list)  # averaged into the next record's train_loss
+    history: list[dict[str, Any]] = field(default_factory=list)
+
+
+def capture_rng() -> dict[str, Any]:
+    """RNG of python, numpy and torch at this instant; dropout masks after resume depend on it."""
+    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+
+
+def _restore_rng(states: dict[str, Any]) -> None:
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+
+
+def _state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
+    # Trainable and frozen weights alike; contiguous clones because safetensors refuses shared storage.
+    return {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+
+
+def save_weights(model: torch.nn.Module, path: Path) -> None:
+    tmp = path.with_suffix(".tmp")
+    save_file(_state_dict(model), str(tmp))
+    os.replace(tmp, path)
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    model.load_state_dict(load_file(str(path)))
+
+
+def save_checkpoint(
+    folder: Path,
+    *,
+    model: torch.nn.Module,
+    optimizer: torch.optim.Optimizer,
+    scheduler: Any,
+    state: TrainerState,
+    rng: dict[str, Any],
+) -> None:
+    """Write everything a resume needs to `folder`, atomically: a crash mid-write leaves the old checkpoint."""
+    tmp = folder.with_name(folder.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    save_file(_state_dict(model), str(tmp / "model.safetensors"))
+    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng}, tmp / "train.pt")
+    (tmp / "state.json").write_text(json.dumps(asdict(state), indent=1))
+    old = folder.with_name(folder.name + ".old")
+    if folder.exists():
+        os.replace(folder, old)
+    os.replace(tmp, folder)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def find_checkpoint(folder: Path) -> Path | None:
+    """The newest complete checkpoint: `folder`, or its `.old` copy if a crash hit between the two renames."""
+    for candidate in (folder, folder.with_name(folder.name + ".old")):
+        if (candidate / "state.json").is_file():
+            return candidate
+    return None
+
+
+def load_checkpoint(
+    folder: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
+) -> TrainerState:
+    load_weights(model, folder / "model.safetensors")
+    extra = torch.load(folder / "train.pt", weights_only=False)
+    optimizer.load_state_dict(extra["optimizer"])
+    scheduler.load_state_dict(extra["scheduler"])
+    _restore_rng(extra["rng"])
+    return TrainerState(**json.loads((folder / "state.json").read_text()))

