@@ -11,6 +11,7 @@ import torch
 
 from tuneforge.errors import RunError
 from tuneforge.rundir import read_json
+from tuneforge.tasks.first_token import first_token_last_layer
 from tuneforge.tasks.text_classification import TextClassification, batched_logits
 
 __all__ = ["Prediction", "TextClassifier"]
@@ -44,6 +45,7 @@ class TextClassifier:
         if manifest.get("task") != "text-classification":
             raise RunError(f"{run_dir} holds a '{manifest.get('task')}' run, not a text classifier")
         model = AutoModelForSequenceClassification.from_pretrained(run_dir / "model")
+        first_token_last_layer(model)
         tokenizer = AutoTokenizer.from_pretrained(run_dir / "model")
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return cls(TextClassification(tokenizer, labels, manifest["max_length"], None), model.eval(), batch_size)

@@ -64,8 +64,9 @@ def dedup(examples: list[Example]) -> tuple[list[Example], Dedup]:
         if winner is not None:
             kept.add(next(e for e in group if e.label == winner))
         stats.conflicting += len(group) - (winner is not None)
-        stats.conflicts.append(ConflictGroup(group[0].source, group[0].text, dict(labels), winner,
-                                             [e.line for e in group]))
+        stats.conflicts.append(
+            ConflictGroup(group[0].source, group[0].text, dict(labels), winner, [e.line for e in group])
+        )
     return [e for e in examples if e in kept], stats
 
 

@@ -55,7 +55,9 @@ def _decode_as(data: bytes, source: str, encoding: str) -> str:
     try:
         return data.decode(encoding)
     except LookupError:
-        raise DataError(f"{source}: unknown encoding '{encoding}' in data.encoding; use e.g. utf-8, gbk or auto") from None
+        raise DataError(
+            f"{source}: unknown encoding '{encoding}' in data.encoding; use e.g. utf-8, gbk or auto"
+        ) from None
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise DataError(

@@ -35,11 +35,13 @@ def normalize_text(text: str) -> str:
 
 
 def dedup_key(text: str) -> str:
-    """The key under which texts are duplicates: normalised, casefolded, without punctuation or spaces.
+    """The key under which texts are duplicates: NFKC, casefolded, without punctuation, symbols or spaces.
 
     >>> dedup_key("Where is my order?!") == dedup_key("where is my ORDER") and dedup_key("退款，谢谢。") == "退款谢谢"
     True
     """
-    folded = normalize_text(text).casefold()
+    # NFKC alone, not normalize_text: texts are already normalised unless clean.normalize is off, and this key is
+    # computed for every row, twice.
+    folded = unicodedata.normalize("NFKC", text).casefold()
     # A text of only punctuation or emoji keeps its own characters rather than colliding with every such text.
     return _NOT_WORD.sub("", folded) or folded

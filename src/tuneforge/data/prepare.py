@@ -43,8 +43,8 @@ def prepare_data(
     `on_error` is "fail". `count_tokens` (texts -> token counts) enables the max_tokens check and token stats.
 
     >>> data = prepare_data(cfg.data, max_length=128, max_tokens=cfg.max_tokens)  # doctest: +SKIP
-    >>> data.labels, len(data.train), data.report.dropped
-    (['account', 'refund'], 812, {'rejected': 3, 'exact_duplicates': 41, ...})
+    >>> data.labels, len(data.train), data.report.dropped["rejected"]  # doctest: +SKIP
+    (['account', 'refund'], 812, 3)
     """
     tables = _read_all(cfg)
     origin = "data.max_tokens" if cfg.max_tokens is not None else f"{max_tokens / max_length:g} x max_length"
@@ -55,21 +55,27 @@ def prepare_data(
     errors = [error for result in checked.values() for error in result.errors]
     if errors and cfg.on_error == "fail":
         rows = len({(e.source, e.line) for e in errors})
-        raise DataError(f"{rows:,} bad rows in {', '.join(t.source for t in tables.values())}; fix them, or set "
-                        "data.on_error: skip to drop them and save them to a file", [str(e) for e in errors])
+        raise DataError(
+            f"{rows:,} bad rows in {', '.join(t.source for t in tables.values())}; fix them, or set "
+            "data.on_error: skip to drop them and save them to a file",
+            [str(e) for e in errors],
+        )
     cleaned = {name: _clean(result.examples, cfg.clean) for name, result in checked.items()}
     given = {name: examples for name, (examples, _, _) in cleaned.items()}
     warnings = [note for table in tables.values() for note in table.warnings]
     splits = _split(given, cfg, warnings)
     splits, leakage, leaked = remove_leakage(splits)
     if not splits["train"]:
-        raise DataError(f"{cfg.train}: no training rows left after validation and cleaning "
-                        f"({len(errors):,} row problems)", [str(e) for e in errors])
+        raise DataError(
+            f"{cfg.train}: no training rows left after validation and cleaning ({len(errors):,} row problems)",
+            [str(e) for e in errors],
+        )
     labels = list(cfg.labels) if cfg.labels is not None else sorted({e.label for e in splits["train"]})
     warnings += _label_warnings(splits, labels)
     if leakage.get("validation/test"):
-        warnings.append(f"validation and test share {leakage['validation/test']} texts: their scores are not "
-                        "independent")
+        warnings.append(
+            f"validation and test share {leakage['validation/test']} texts: their scores are not independent"
+        )
     tokens = _tokens(tables, checked) if count_tokens is not None else None
     stats = {name: SplitStats.of(examples, tokens, max_length) for name, examples in splits.items()}
     imbalance = imbalance_warning(stats["train"].class_counts, labels)
@@ -169,8 +175,8 @@ def _dropped(errors: list[RowError], dedups: list[Dedup], leaked: int) -> dict[s
 
 
 def write_rejected(path: Path, rejected: list[RowError]) -> None:
-    """Write rejected rows as UTF-8 CSV (source, line, field, problem, raw), atomically: readers never see a
-    half-written file."""
+    """Write rejected rows as UTF-8 CSV (source, line, fields, problems, raw), one line per rejected row with
+    its problems joined by "; ", atomically: readers never see a half-written file."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -178,7 +184,13 @@ def write_rejected(path: Path, rejected: list[RowError]) -> None:
         with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
             writer = csv.writer(file)
             writer.writerow(["source", "line", "field", "problem", "raw"])
-            writer.writerows([e.source, e.line, e.field, e.problem, e.raw] for e in rejected)
+            by_row: dict[tuple[str, int], list[RowError]] = {}
+            for error in rejected:
+                by_row.setdefault((error.source, error.line), []).append(error)
+            writer.writerows(
+                [source, line, "; ".join(e.field for e in errors), "; ".join(e.problem for e in errors), errors[0].raw]
+                for (source, line), errors in by_row.items()
+            )
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -42,15 +42,17 @@ def detect_format(path: Path, fmt: str = "auto") -> str:
         return fmt
     if found := _SUFFIXES.get(path.suffix.lower()):
         return found
-    raise DataError(f"{path}: cannot tell the format from the suffix '{path.suffix}'; set data.format to one of "
-                    f"{', '.join(FORMATS)}")
+    raise DataError(
+        f"{path}: cannot tell the format from the suffix '{path.suffix}'; set data.format to one of "
+        f"{', '.join(FORMATS)}"
+    )
 
 
 def read_table(path: Path, fmt: str = "auto", encoding: str = "auto") -> Table:
     """Read a data file into a Table; `encoding` is ignored for Parquet.
 
     >>> table = read_table(Path("data/train.csv"))  # doctest: +SKIP
-    >>> table.columns, table.rows[0].line
+    >>> table.columns, table.rows[0].line  # doctest: +SKIP
     (['text', 'label'], 2)
     """
     path = Path(path)
@@ -159,8 +161,10 @@ def _reject_json_array(text: str, source: str) -> None:
     except json.JSONDecodeError:
         return
     if isinstance(whole, list):
-        raise DataError(f"{source}: the file is one JSON array; expected JSON Lines, one object per line "
-                        "(convert it with: jq -c '.[]' FILE.json > FILE.jsonl)")
+        raise DataError(
+            f"{source}: the file is one JSON array; expected JSON Lines, one object per line "
+            "(convert it with: jq -c '.[]' FILE.json > FILE.jsonl)"
+        )
 
 
 def json_type(value: Any) -> str:
@@ -176,7 +180,9 @@ def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[Row]]:
     try:
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
-        raise DataError(f"{source}: not a readable Parquet file ({exc}); set data.format if the suffix is wrong") from None
+        raise DataError(
+            f"{source}: not a readable Parquet file ({exc}); set data.format if the suffix is wrong"
+        ) from None
     # Parquet has no text lines: row i is "line" i + 2, as if the column names were a header line.
     rows = [
         Row(index + 2, record, json.dumps(record, ensure_ascii=False, default=str))

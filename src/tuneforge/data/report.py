@@ -69,8 +69,10 @@ def imbalance_warning(train_counts: dict[str, int], labels: list[str]) -> str | 
     problems = [f"'{label}' has only {n} training row(s)" for label, n in counts.items() if n < _MIN_CLASS]
     largest, smallest = max(counts, key=counts.__getitem__), min(counts, key=counts.__getitem__)
     if counts[smallest] and counts[largest] / counts[smallest] > _MAX_RATIO:
-        problems.append(f"'{largest}' has {counts[largest]} training rows, {counts[largest] / counts[smallest]:.0f}"
-                        f" times as many as '{smallest}' ({counts[smallest]})")
+        problems.append(
+            f"'{largest}' has {counts[largest]} training rows, {counts[largest] / counts[smallest]:.0f}"
+            f" times as many as '{smallest}' ({counts[smallest]})"
+        )
     if not problems:
         return None
     return f"imbalanced classes: {'; '.join(problems)}; consider train.class_weights: balanced, or more data"
@@ -126,23 +128,38 @@ class DataReport:
     def _tables(self) -> list[tuple[str, list[str], list[list[str]]]]:
         names = list(self.splits)
         tables = [
-            ("Files", ["split", "file", "format", "encoding", "rows", "rejected"],
-             [[f.split, f.source, f.format, f.encoding, f"{f.rows:,}", f"{f.rejected:,}"] for f in self.files]),
-            ("Splits", ["split", "rows", "chars p50/p90/p99/max", "tokens p50/p90/p99/max", "truncated"],
-             [_split_row(name, s) for name, s in self.splits.items()]),
-            ("Classes", ["label", *names],
-             [[label, *(str(self.splits[n].class_counts.get(label, 0)) for n in names)] for label in self._labels()]),
+            (
+                "Files",
+                ["split", "file", "format", "encoding", "rows", "rejected"],
+                [[f.split, f.source, f.format, f.encoding, f"{f.rows:,}", f"{f.rejected:,}"] for f in self.files],
+            ),
+            (
+                "Splits",
+                ["split", "rows", "chars p50/p90/p99/max", "tokens p50/p90/p99/max", "truncated"],
+                [_split_row(name, s) for name, s in self.splits.items()],
+            ),
+            (
+                "Classes",
+                ["label", *names],
+                [
+                    [label, *(str(self.splits[n].class_counts.get(label, 0)) for n in names)]
+                    for label in self._labels()
+                ],
+            ),
             ("Dropped rows", ["reason", "rows"], _counts(self.dropped)),
             ("Row problems by kind", ["kind", "count"], _counts(self.errors_by_kind)),
             ("PII redacted", ["type", "count"], _counts(self.pii)),
             ("Texts shared between splits", ["splits", "texts"], _counts(self.leakage)),
-            (f"Conflicting labels ({self.conflict_groups} groups, first {len(self.conflicts)} shown)",
-             ["file", "lines", "labels", "kept", "text"],
-             [[c.source, _short(", ".join(map(str, c.lines))), ", ".join(f"{k}: {v}" for k, v in c.labels.items()),
-               c.kept or "none (tie)", _short(c.text)] for c in self.conflicts]),
-            (f"Row errors ({len(self.errors)}, first {min(len(self.errors), _SHOWN_ERRORS)} shown)",
-             ["file", "line", "field", "problem"],
-             [[e.source, str(e.line), e.field, e.problem] for e in self.errors[:_SHOWN_ERRORS]]),
+            (
+                f"Conflicting labels ({self.conflict_groups} groups, first {len(self.conflicts)} shown)",
+                ["file", "lines", "labels", "kept", "text"],
+                [_conflict_row(c) for c in self.conflicts],
+            ),
+            (
+                f"Row errors ({len(self.errors)}, first {min(len(self.errors), _SHOWN_ERRORS)} shown)",
+                ["file", "line", "field", "problem"],
+                [[e.source, str(e.line), e.field, e.problem] for e in self.errors[:_SHOWN_ERRORS]],
+            ),
         ]
         return [table for table in tables if table[2]]
 
@@ -157,6 +174,12 @@ def _split_row(name: str, stats: SplitStats) -> list[str]:
 
     truncated = "-" if stats.truncated is None else f"{stats.truncated:.1%}"
     return [name, f"{stats.rows:,}", joined(stats.chars), joined(stats.tokens), truncated]
+
+
+def _conflict_row(group: ConflictGroup) -> list[str]:
+    labels = ", ".join(f"{label}: {n}" for label, n in group.labels.items())
+    lines = _short(", ".join(map(str, group.lines)))
+    return [group.source, lines, labels, group.kept or "none (tie)", _short(group.text)]
 
 
 def _counts(counts: dict[str, int]) -> list[list[str]]:

@@ -25,8 +25,9 @@ def split_off(
     [16, 2, 2]
     """
     warnings: list[str] = []
-    wanted = {name: share for name, share, on in (("test", cfg.test, test), ("validation", cfg.validation, validation))
-              if on}
+    wanted = {
+        name: share for name, share, on in (("test", cfg.test, test), ("validation", cfg.validation, validation)) if on
+    }
     aside, pool = _too_small(train, 1 + len(wanted), cfg.stratify, warnings)
     splits: dict[str, list[Example]] = {}
     for name, share in wanted.items():
@@ -46,8 +47,9 @@ def _too_small(
     counts = Counter(e.label for e in rows)
     small = {label for label, count in counts.items() if count < parts}
     for label in sorted(small):
-        warnings.append(f"class '{label}' has {counts[label]} row(s), too few to stratify over {parts} splits: "
-                        "all kept in train")
+        warnings.append(
+            f"class '{label}' has {counts[label]} row(s), too few to stratify over {parts} splits: all kept in train"
+        )
     return [e for e in rows if e.label in small], [e for e in rows if e.label not in small]
 
 

@@ -11,6 +11,7 @@ from accelerate import Accelerator
 from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
 from tuneforge.evaluate.metrics import classification_metrics
+from tuneforge.tasks.first_token import first_token_last_layer
 
 __all__ = ["TextClassification", "batched_logits", "build_classifier"]
 
@@ -19,12 +20,14 @@ Feature = dict[str, Any]
 
 def build_classifier(model_path: str, labels: list[str]) -> torch.nn.Module:
     """A pretrained encoder with a fresh classification head whose config carries the label names."""
-    return AutoModelForSequenceClassification.from_pretrained(
+    model = AutoModelForSequenceClassification.from_pretrained(
         model_path,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
+    first_token_last_layer(model)
+    return model
 
 
 def collate(features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]:
@@ -69,6 +72,8 @@ class TextClassification:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     def encode(self, texts: Sequence[str], labels: Sequence[str] | None = None) -> list[Feature]:
+        if not texts:
+            return []
         ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
         if labels is None:
             return [{"input_ids": x} for x in ids]

@@ -2,20 +2,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-# Until pyproject.toml installs the package, import it from src/ (a no-op once it is installed).
-_SRC = str(Path(__file__).resolve().parents[3] / "src")
-if _SRC not in sys.path:
-    sys.path.insert(0, _SRC)
-
-from tuneforge.config import DataConfig  # noqa: E402
-from tuneforge.data import PreparedData, prepare_data  # noqa: E402
+from tuneforge.config import DataConfig
+from tuneforge.data import PreparedData, prepare_data
 
 
 def _count_words(texts: list[str]) -> list[int]:

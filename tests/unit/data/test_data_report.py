@@ -40,22 +40,33 @@ def test_balanced_classes_give_no_imbalance_warning(write, prepare):
 
 
 def test_report_forms_show_the_same_facts(write, prepare):
-    path = write(
-        "train.csv",
-        "text,label\ncall 13812345678 please,a\nhello,a\nHELLO!,a\nbye,b\nbye,a\n,b\n谢谢,b\n" + "".join(
-            f"row {i},{'ab'[i % 2]}\n" for i in range(10)),
-        encoding="gbk",
-    )
+    rows = [
+        "text,label",
+        "call 13812345678 please,a",  # 2: a phone
+        "hello,a",
+        "HELLO!,a",  # 4: normalised duplicate
+        "call 13912345678 now,b",  # 5, 6: the same text once phones are redacted, labels tied
+        "call 13512345678 now,a",
+        ",b",  # 7: empty text
+        "谢谢你的帮助,b",  # GBK-encoded Chinese
+        *(f"row {i},{'ab'[i % 2]}" for i in range(10)),
+    ]
+    path = write("train.csv", "\n".join(rows) + "\n", encoding="gbk")
     report = prepare(path, split=NO_SPLIT, on_error="skip", clean=CleanConfig(redact_pii=True)).report
     as_dict = json.loads(json.dumps(report.to_dict()))
     assert as_dict["files"][0]["encoding"] == "gb18030"
-    assert as_dict["errors"][0]["line"] == 7 and as_dict["pii"] == {"PHONE": 1}
+    assert as_dict["errors"][0]["line"] == 7 and as_dict["pii"] == {"PHONE": 3}
     markdown = report.to_markdown()
-    for fact in ["| train | " + str(path) + " | csv | gb18030 | 17 | 1 |", "| normalised_duplicates | 1 |",
-                 "| conflicting_labels | 2 |", "| PHONE | 1 |", f"| {path} | 7 | text | empty text |"]:
+    for fact in [
+        "| train | " + str(path) + " | csv | gb18030 | 17 | 1 |",
+        "| normalised_duplicates | 1 |",
+        "| conflicting_labels | 2 |",
+        "| PHONE | 3 |",
+        f"| {path} | 7 | text | empty text |",
+    ]:
         assert fact in markdown
     out = io.StringIO()
     Console(file=out, width=200, color_system=None).print(report.render())
     terminal = out.getvalue()
     assert "gb18030" in terminal and "Conflicting labels (1 groups, first 1 shown)" in terminal
-    assert "call [PHONE] please" in terminal  # brackets in data are shown, not taken as rich markup
+    assert "call [PHONE] now" in terminal  # brackets in data are shown, not taken as rich markup

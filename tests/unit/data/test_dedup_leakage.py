@@ -84,8 +84,10 @@ def test_dedup_off_keeps_duplicates(write, prepare):
 
 
 def test_pii_is_redacted_before_dedup_and_counted(write, prepare):
-    train = write("train.csv", "text,label\ncall me at 13812345678,account\ncall me at 13987654321,account\n"
-                               "mail a@b.com or 10.0.0.1,other\n")
+    train = write(
+        "train.csv",
+        "text,label\ncall me at 13812345678,account\ncall me at 13987654321,account\nmail a@b.com or 10.0.0.1,other\n",
+    )
     data = prepare(train, split=NO_SPLIT, clean=CleanConfig(redact_pii=True))
     assert [e.text for e in data.train] == ["call me at [PHONE]", "mail [EMAIL] or [IP]"]
     assert data.report.pii == {"PHONE": 2, "EMAIL": 1, "IP": 1}

@@ -87,8 +87,10 @@ def test_parquet_rows_are_numbered_as_if_after_a_header(tmp_path):
     pq.write_table(pa.table({"text": ["退款", "where"], "label": [0, 1]}), path)
     table = read_table(path)
     assert table.columns == ["text", "label"]
-    assert [(row.line, row.values) for row in table.rows] == [(2, {"text": "退款", "label": 0}),
-                                                              (3, {"text": "where", "label": 1})]
+    assert [(row.line, row.values) for row in table.rows] == [
+        (2, {"text": "退款", "label": 0}),
+        (3, {"text": "where", "label": 1}),
+    ]
     assert json.loads(table.rows[0].raw) == {"text": "退款", "label": 0}
 
 
@@ -134,8 +136,10 @@ def test_missing_column_names_file_column_found_columns_and_key(write):
     with pytest.raises(DataError) as caught:
         table.require({"data.text_column": "text", "data.label_column": "label"})
     problems = caught.value.problems
-    assert problems[0] == ("t.csv: no column 'text'; set data.text_column to the column that holds it. "
-                           "Columns found: 'Text', 'category' (did you mean 'Text'?)").replace("t.csv", table.source)
+    assert problems[0] == (
+        f"{table.source}: no column 'text'; set data.text_column to the column that holds it. "
+        "Columns found: 'Text', 'category' (did you mean 'Text'?)"
+    )
     assert "no column 'label'; set data.label_column" in problems[1]
 
 

@@ -1,0 +1,176 @@
+"""Training speed: tuneforge against HF Trainer, same model, data, hyper-parameters and seed, in one run.
+
+Prints real (non-padding) training tokens per second and accuracy for each system and the ratios, and writes
+a JSON result. Runs on SST-2 from ../shared/datasets (path via --data-dir or TUNEFORGE_DATASETS).
+
+    python bench/train_classifier.py --train-samples 8000          # a quick look (about 10 min on 2 cores)
+    python bench/train_classifier.py                               # the whole of SST-2, 1 epoch
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+SYSTEMS = ("tuneforge", "trainer", "trainer-grouped")
+
+
+def _read_sst2(path: Path) -> tuple[list[str], list[str]]:
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    return [r["sentence"] for r in rows], [r["label"] for r in rows]
+
+
+def _subset(path: Path, n: int | None, seed: int, out: Path) -> Path:
+    """A seeded sample of the training file (all of it when n is None), written as TSV for both systems."""
+    texts, labels = _read_sst2(path)
+    order = list(range(len(texts)))
+    random.Random(seed).shuffle(order)
+    with out.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, delimiter="\t", quoting=csv.QUOTE_NONE, escapechar="\\")
+        writer.writerow(["sentence", "label"])
+        writer.writerows([texts[i], labels[i]] for i in order[:n])
+    return out
+
+
+def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from tuneforge.config import load_config
+    from tuneforge.run import train as run_training
+
+    cfg_path = work / "tuneforge.yaml"
+    cfg_path.write_text(yaml.safe_dump({
+        "model": args.model,
+        "data": {"train": str(train), "test": str(dev), "text_column": "sentence", "split": {"validation": 0.0},
+                 "clean": {"normalize": False, "dedup": False}},
+        "train": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length,
+                  "seed": args.seed, "weight_decay": 0.0, "warmup_ratio": 0.0, "early_stopping": None},
+        "output_dir": str(work / "run"),
+        "tracking": "none",
+    }))
+    run_dir = run_training(load_config(cfg_path))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    train_stats = metrics["train"]
+    # fit_seconds: the whole training call (checkpoints included), timed like trainer.train() below.
+    return {"accuracy": metrics["test"]["accuracy"], "real_tokens": train_stats["real_tokens"],
+            "train_seconds": train_stats["fit_seconds"]}
+
+
+class _TokenCounter:
+    """Counts the real tokens of every training batch the Trainer runs."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+
+    def __call__(self, features: list[dict[str, Any]]) -> None:
+        self.tokens += sum(len(f["input_ids"]) for f in features)
+
+
+def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
+    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
+                              TrainingArguments)
+
+    from tuneforge.models import resolve_model
+
+    path = resolve_model(args.model)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    texts, labels = _read_sst2(train)
+    label_names = sorted(set(labels))
+    encoded = tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
+    dataset = [{"input_ids": x, "labels": label_names.index(y)} for x, y in zip(encoded, labels, strict=True)]
+    counter = _TokenCounter()
+    padder = DataCollatorWithPadding(tokenizer)
+
+    def collate(features: list[dict[str, Any]]) -> Any:
+        counter(features)
+        return padder(features)
+
+    torch.manual_seed(args.seed)
+    model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(label_names))
+    training_args = TrainingArguments(
+        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
+        per_device_train_batch_size=args.batch_size, learning_rate=args.lr, num_train_epochs=args.epochs,
+        seed=args.seed, save_strategy="no", eval_strategy="no", report_to=[], logging_steps=50,
+        use_cpu=not torch.cuda.is_available(), disable_tqdm=True,
+        **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
+    )
+    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    dev_texts, dev_labels = _read_sst2(dev)
+    model.eval()
+    correct = 0
+    with torch.inference_mode():
+        for start in range(0, len(dev_texts), 64):
+            batch = tokenizer(dev_texts[start : start + 64], truncation=True, max_length=args.max_length,
+                              padding=True, return_tensors="pt").to(model.device)
+            predicted = model(**batch).logits.argmax(-1).tolist()
+            correct += sum(label_names[p] == y for p, y in zip(predicted, dev_labels[start : start + 64]))
+    return {"accuracy": correct / len(dev_texts), "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_data = Path(os.environ.get("TUNEFORGE_DATASETS", Path(__file__).resolve().parents[2] / "shared/datasets"))
+    parser.add_argument("--data-dir", type=Path, default=default_data / "sst2")
+    parser.add_argument("--train-samples", type=int, default=None, help="Seeded sample of train.tsv; default all.")
+    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--epochs", type=float, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--max-length", type=int, default=64)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"Comma-separated subset of {SYSTEMS}.")
+    parser.add_argument("--output", type=Path, default=Path("bench/results/train_classifier.json"))
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        train = _subset(args.data_dir / "train.tsv", args.train_samples, args.seed, work / "train.tsv")
+        dev = args.data_dir / "dev.tsv"
+        for system in args.systems.split(","):
+            print(f"== {system}", flush=True)
+            if system == "tuneforge":
+                result = run_tuneforge(train, dev, args, work)
+            else:
+                result = run_trainer(train, dev, args, work, grouped=system == "trainer-grouped")
+            result["tokens_per_second"] = round(result["real_tokens"] / result["train_seconds"], 1)
+            results[system] = result
+            print(f"{system}: {result}", flush=True)
+
+    summary = {"settings": {k: str(v) for k, v in vars(args).items()}, "threads": torch.get_num_threads(),
+               "results": results}
+    if "tuneforge" in results:
+        ours = results["tuneforge"]
+        for base in ("trainer", "trainer-grouped"):
+            if base in results:
+                summary[f"speedup_vs_{base}"] = round(ours["tokens_per_second"] / results[base]["tokens_per_second"], 3)
+                summary[f"accuracy_delta_vs_{base}"] = round(ours["accuracy"] - results[base]["accuracy"], 4)
+    print("\n" + "system            tokens/s   accuracy   train s")
+    for system, r in results.items():
+        print(f"{system:<16} {r['tokens_per_second']:>9.1f}   {r['accuracy']:.4f}   {r['train_seconds']:>8.1f}")
+    for key, value in summary.items():
+        if key.startswith(("speedup", "accuracy_delta")):
+            print(f"{key}: {value}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(summary, indent=2))
+    print(f"written {args.output}")
+
+
+if __name__ == "__main__":
+    main()
