@@ -48,21 +48,41 @@ def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path) 
     from tuneforge.run import train as run_training
 
     cfg_path = work / "tuneforge.yaml"
-    cfg_path.write_text(yaml.safe_dump({
-        "model": args.model,
-        "data": {"train": str(train), "test": str(dev), "text_column": "sentence", "split": {"validation": 0.0},
-                 "clean": {"normalize": False, "dedup": False}},
-        "train": {"epochs": args.epochs, "batch_size": args.batch_size, "lr": args.lr, "max_length": args.max_length,
-                  "seed": args.seed, "weight_decay": 0.0, "warmup_ratio": 0.0, "early_stopping": None},
-        "output_dir": str(work / "run"),
-        "tracking": "none",
-    }))
+    cfg_path.write_text(
+        yaml.safe_dump(
+            {
+                "model": args.model,
+                "data": {
+                    "train": str(train),
+                    "test": str(dev),
+                    "text_column": "sentence",
+                    "split": {"validation": 0.0},
+                    "clean": {"normalize": False, "dedup": False},
+                },
+                "train": {
+                    "epochs": args.epochs,
+                    "batch_size": args.batch_size,
+                    "lr": args.lr,
+                    "max_length": args.max_length,
+                    "seed": args.seed,
+                    "weight_decay": 0.0,
+                    "warmup_ratio": 0.0,
+                    "early_stopping": None,
+                },
+                "output_dir": str(work / "run"),
+                "tracking": "none",
+            }
+        )
+    )
     run_dir = run_training(load_config(cfg_path))
     metrics = json.loads((run_dir / "metrics.json").read_text())
     train_stats = metrics["train"]
     # fit_seconds: the whole training call (checkpoints included), timed like trainer.train() below.
-    return {"accuracy": metrics["test"]["accuracy"], "real_tokens": train_stats["real_tokens"],
-            "train_seconds": train_stats["fit_seconds"]}
+    return {
+        "accuracy": metrics["test"]["accuracy"],
+        "real_tokens": train_stats["real_tokens"],
+        "train_seconds": train_stats["fit_seconds"],
+    }
 
 
 class _TokenCounter:
@@ -76,8 +96,13 @@ class _TokenCounter:
 
 
 def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
-    from transformers import (AutoModelForSequenceClassification, AutoTokenizer, DataCollatorWithPadding, Trainer,
-                              TrainingArguments)
+    from transformers import (
+        AutoModelForSequenceClassification,
+        AutoTokenizer,
+        DataCollatorWithPadding,
+        Trainer,
+        TrainingArguments,
+    )
 
     from tuneforge.models import resolve_model
 
@@ -98,9 +123,16 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(label_names))
     training_args = TrainingArguments(
         output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
-        per_device_train_batch_size=args.batch_size, learning_rate=args.lr, num_train_epochs=args.epochs,
-        seed=args.seed, save_strategy="no", eval_strategy="no", report_to=[], logging_steps=50,
-        use_cpu=not torch.cuda.is_available(), disable_tqdm=True,
+        per_device_train_batch_size=args.batch_size,
+        learning_rate=args.lr,
+        num_train_epochs=args.epochs,
+        seed=args.seed,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        logging_steps=50,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
         **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
     )
     trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
@@ -112,10 +144,15 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
     correct = 0
     with torch.inference_mode():
         for start in range(0, len(dev_texts), 64):
-            batch = tokenizer(dev_texts[start : start + 64], truncation=True, max_length=args.max_length,
-                              padding=True, return_tensors="pt").to(model.device)
+            batch = tokenizer(
+                dev_texts[start : start + 64],
+                truncation=True,
+                max_length=args.max_length,
+                padding=True,
+                return_tensors="pt",
+            ).to(model.device)
             predicted = model(**batch).logits.argmax(-1).tolist()
-            correct += sum(label_names[p] == y for p, y in zip(predicted, dev_labels[start : start + 64]))
+            correct += sum(label_names[p] == y for p, y in zip(predicted, dev_labels[start : start + 64], strict=True))
     return {"accuracy": correct / len(dev_texts), "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
 
 
@@ -153,13 +190,18 @@ def main() -> None:
             results[system] = result
             print(f"{system}: {result}", flush=True)
 
-    summary = {"settings": {k: str(v) for k, v in vars(args).items()}, "threads": torch.get_num_threads(),
-               "results": results}
+    summary = {
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "threads": torch.get_num_threads(),
+        "results": results,
+    }
     if "tuneforge" in results:
         ours = results["tuneforge"]
         for base in ("trainer", "trainer-grouped"):
             if base in results:
-                summary[f"speedup_vs_{base}"] = round(ours["tokens_per_second"] / results[base]["tokens_per_second"], 3)
+                summary[f"speedup_vs_{base}"] = round(
+                    ours["tokens_per_second"] / results[base]["tokens_per_second"], 3
+                )
                 summary[f"accuracy_delta_vs_{base}"] = round(ours["accuracy"] - results[base]["accuracy"], 4)
     print("\n" + "system            tokens/s   accuracy   train s")
     for system, r in results.items():

@@ -13,12 +13,27 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 INTENTS = {
-    "refund": ["I want my money back for order {n}", "我要退款，订单号{n}", "please refund the broken kettle {n}",
-               "退货之后钱什么时候退回来 {n}", "refund request for item {n}, it arrived damaged"],
-    "delivery": ["where is my parcel {n}", "我的快递到哪了 {n}", "package {n} still not delivered",
-                 "物流好几天没更新了 {n}", "when will order {n} arrive"],
-    "account": ["I cannot log in to my account {n}", "密码忘记了怎么办 {n}", "reset my password please {n}",
-                "手机号换了怎么改绑定 {n}", "my account got locked {n}"],
+    "refund": [
+        "I want my money back for order {n}",
+        "我要退款，订单号{n}",
+        "please refund the broken kettle {n}",
+        "退货之后钱什么时候退回来 {n}",
+        "refund request for item {n}, it arrived damaged",
+    ],
+    "delivery": [
+        "where is my parcel {n}",
+        "我的快递到哪了 {n}",
+        "package {n} still not delivered",
+        "物流好几天没更新了 {n}",
+        "when will order {n} arrive",
+    ],
+    "account": [
+        "I cannot log in to my account {n}",
+        "密码忘记了怎么办 {n}",
+        "reset my password please {n}",
+        "手机号换了怎么改绑定 {n}",
+        "my account got locked {n}",
+    ],
 }
 
 
@@ -33,8 +48,12 @@ def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(Path(spec.origin).parent / "model")
     torch.manual_seed(0)
     config = BertConfig(
-        vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
-        intermediate_size=64, max_position_embeddings=128,
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=64,
+        max_position_embeddings=128,
     )
     folder = tmp_path_factory.mktemp("tiny-bert")
     BertModel(config).save_pretrained(folder)

@@ -65,7 +65,6 @@ class TextClassifier:
         results = []
         for row in self.predict_proba(texts):
             best = int(row.argmax())
-            results.append(
-                Prediction(self.labels_[best], float(row[best]), {k: float(p) for k, p in zip(self.labels_, row)})
-            )
+            distribution = {label: float(p) for label, p in zip(self.labels_, row, strict=True)}
+            results.append(Prediction(self.labels_[best], float(row[best]), distribution))
         return results

@@ -38,7 +38,9 @@ class _Frozen(BaseModel):
 
 
 class SplitConfig(_Frozen):
-    validation: float = Field(0.1, ge=0, lt=1, description="Share of train held out for validation when none is given.")
+    validation: float = Field(
+        0.1, ge=0, lt=1, description="Share of train held out for validation when none is given."
+    )
     test: float = Field(0.1, ge=0, lt=1, description="Share of train held out for test when none is given.")
     seed: int = Field(42, description="Seed of the split; the same seed gives the same split.")
     stratify: bool = Field(True, description="Keep class proportions equal across splits.")
@@ -54,7 +56,9 @@ class DataConfig(_Frozen):
     train: Path = Field(description="Training file: CSV, TSV, JSONL or Parquet.")
     validation: Path | None = Field(None, description="Validation file; split from train when absent.")
     test: Path | None = Field(None, description="Test file; split from train when absent.")
-    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = Field("auto", description="File format; auto uses the suffix.")
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = Field(
+        "auto", description="File format; auto uses the suffix."
+    )
     encoding: str = Field("auto", description="Text encoding; auto detects UTF-8, UTF-8 with BOM and GBK.")
     text_column: str = Field("text", description="Column holding the input text.")
     label_column: str = Field("label", description="Column holding the class label.")
@@ -63,12 +67,16 @@ class DataConfig(_Frozen):
         None, gt=0, description="Rows longer than this many tokens are errors; default 8 x train.max_length."
     )
     split: SplitConfig = Field(default_factory=SplitConfig, description="How missing validation/test are split off.")
-    on_error: Literal["fail", "skip"] = Field("fail", description="fail: stop listing bad rows; skip: drop and save them.")
+    on_error: Literal["fail", "skip"] = Field(
+        "fail", description="fail: stop listing bad rows; skip: drop and save them."
+    )
     clean: CleanConfig = Field(default_factory=CleanConfig, description="Cleaning steps applied before splitting.")
 
     @model_validator(mode="after")
     def _split_leaves_training_data(self) -> DataConfig:
-        held_out = (self.split.validation if self.validation is None else 0) + (self.split.test if self.test is None else 0)
+        held_out = (self.split.validation if self.validation is None else 0) + (
+            self.split.test if self.test is None else 0
+        )
         if held_out >= 0.9:
             raise ValueError(f"split.validation + split.test must leave at least 10% for training, got {held_out:.2f}")
         return self
@@ -83,7 +91,9 @@ class EarlyStoppingConfig(_Frozen):
 class TrainConfig(_Frozen):
     epochs: float = Field(3, gt=0, description="Passes over the training data; fractions allowed.")
     batch_size: int = Field(32, ge=1, description="Examples per optimiser step, before accumulation.")
-    eval_batch_size: int | None = Field(None, ge=1, description="Examples per evaluation batch; default 2 x batch_size.")
+    eval_batch_size: int | None = Field(
+        None, ge=1, description="Examples per evaluation batch; default 2 x batch_size."
+    )
     grad_accum: int = Field(1, ge=1, description="Batches accumulated per optimiser step.")
     lr: float = Field(5e-5, gt=0, description="Peak learning rate of AdamW.")
     weight_decay: float = Field(0.01, ge=0, description="AdamW weight decay, not applied to biases and norms.")
@@ -125,7 +135,9 @@ class Config(_Frozen):
     train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
     method: MethodConfig = Field(default_factory=MethodConfig, description="Which parameters are trained.")
     output_dir: Path = Field(Path("runs/run"), description="Run directory: model, metrics, reports, checkpoints.")
-    tracking: TrackingConfig = Field(default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block.")
+    tracking: TrackingConfig = Field(
+        default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block."
+    )
 
     @field_validator("tracking", mode="before")
     @classmethod

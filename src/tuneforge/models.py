@@ -33,6 +33,8 @@ def resolve_model(name: str) -> str:
             raise ConfigError(f"model '{name}': {path} has no config.json; expected a Hugging Face model directory")
         return str(path)
     if name.startswith((".", "/", "~")) or name.count("/") > 1:
-        raise ConfigError(f"model '{name}': no such directory; expected an alias ({', '.join(ALIASES)}), "
-                          "a local Hugging Face model dir or a hub id like 'bert-base-chinese'")
+        raise ConfigError(
+            f"model '{name}': no such directory; expected an alias ({', '.join(ALIASES)}), "
+            "a local Hugging Face model dir or a hub id like 'bert-base-chinese'"
+        )
     return name  # a hub id: transformers downloads it where the network allows

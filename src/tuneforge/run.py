@@ -10,6 +10,8 @@ from typing import Any
 
 import torch
 import yaml
+from accelerate import Accelerator
+from accelerate.utils import set_seed
 from rich import get_console
 
 from tuneforge.config import Config
@@ -22,6 +24,7 @@ from tuneforge.models import resolve_model
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
 from tuneforge.tasks.text_classification import TextClassification, build_classifier
 from tuneforge.track.mlflow import NullTracker, start_tracking
+from tuneforge.train.loop import FitResult, fit
 
 __all__ = ["check_data", "evaluate_split", "train"]
 
@@ -36,7 +39,9 @@ def _load_data(cfg: Config, tokenizer: Any) -> PreparedData:
     def count_tokens(texts: list[str]) -> list[int]:
         return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
 
-    return prepare_data(cfg.data, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens, count_tokens=count_tokens)
+    return prepare_data(
+        cfg.data, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens, count_tokens=count_tokens
+    )
 
 
 def check_data(cfg: Config) -> PreparedData:
@@ -71,7 +76,9 @@ def _write_outputs(run_dir: Path, cfg: Config, results: dict[str, Any], labels: 
     for split in ("validation", "test"):
         if split in results:
             name = f"confusion_{split}.png"
-            plot_confusion(torch.tensor(results[split]["confusion"]).numpy(), labels, run_dir / name, f"{split} confusion")
+            plot_confusion(
+                torch.tensor(results[split]["confusion"]).numpy(), labels, run_dir / name, f"{split} confusion"
+            )
             plots[f"Confusion matrix ({split})"] = name
     if results.get("history"):
         metric = cfg.train.early_stopping.metric if cfg.train.early_stopping else "macro_f1"
@@ -83,12 +90,6 @@ def _write_outputs(run_dir: Path, cfg: Config, results: dict[str, Any], labels: 
 
 def train(cfg: Config, *, resume: bool = False) -> Path:
     """Run the whole pipeline for `cfg` and return the finished run directory."""
-    from accelerate import Accelerator
-    from accelerate.utils import set_seed
-
-    from tuneforge.train.loop import fit
-
-    console = get_console()
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     # cpu=True lets Accelerate run DDP over gloo when launched with several processes on a machine without GPUs.
@@ -98,79 +99,111 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     data = _load_data(cfg, tokenizer)
     main = accelerator.is_main_process
     if main:
-        console.print(data.report.render())
-        run_dir = staging_dir(cfg.output_dir, resume=resume)
-        _write_inputs(run_dir, cfg, data)
+        get_console().print(data.report.render())
+        _write_inputs(staging_dir(cfg.output_dir, resume=resume), cfg, data)
     accelerator.wait_for_everyone()
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
-    task = TextClassification(tokenizer, data.labels, cfg.train.max_length, _class_weights(data, cfg.train.class_weights))
+    task = TextClassification(
+        tokenizer, data.labels, cfg.train.max_length, _class_weights(data, cfg.train.class_weights)
+    )
     model = apply_method(build_classifier(resolve_model(cfg.model), data.labels), cfg.method)
-    trainable, total = count_parameters(model)
     tracker = start_tracking(cfg, run_dir) if main else NullTracker()
-    eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
-    validation = task.encode([e.text for e in data.validation], [e.label for e in data.validation])
-
-    def on_eval(record: dict[str, Any]) -> None:
-        if not main:
-            return
-        shown = ", ".join(f"{k} {v:.4f}" for k, v in record.items() if isinstance(v, float) and k not in ("epoch", "lr"))
-        console.print(f"[bold]eval[/] step {record['step']} (epoch {record['epoch']}): {shown}")
-        tracker.log_metrics({k: v for k, v in record.items() if k not in ("step",)}, step=record["step"])
-
-    started = time.perf_counter()
     try:
-        result = fit(
-            model,
-            task.encode([e.text for e in data.train], [e.label for e in data.train]),
-            collate=task.collate,
-            loss_fn=task.loss,
-            evaluate=(lambda m: task.evaluate(m, validation, batch_size=eval_batch, accelerator=accelerator))
-            if validation
-            else None,
-            cfg=cfg.train,
-            ckpt_dir=run_dir / "checkpoints",
-            accelerator=accelerator,
-            resume=resume,
-            on_eval=on_eval,
-        )
+        result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
     except BaseException:
         tracker.end("KILLED")  # interrupted or crashed; a --resume continues this MLflow run
         raise
-    fit_seconds = time.perf_counter() - started
     if not main:
         return cfg.output_dir
     model = accelerator.unwrap_model(model)
+    results = _final_metrics(cfg, task, model, data)
+    results["train"] = _training_summary(result, fit_seconds, model)
+    results["history"] = result.state.history
+    model.save_pretrained(run_dir / "model")
+    tokenizer.save_pretrained(run_dir / "model")
+    _write_outputs(run_dir, cfg, results, data.labels)
+    write_json(run_dir / "manifest.json", _manifest(cfg, results))
+    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/
+    for split in ("validation", "test"):
+        if split in results:
+            tracker.log_metrics({f"{split}_{k}": v for k, v in results[split].items() if isinstance(v, float)})
+    tracker.log_artifacts(run_dir)
+    tracker.end()
+    finalize(run_dir, cfg.output_dir)
+    _print_summary(cfg.output_dir, results)
+    return cfg.output_dir
+
+
+def _fit(
+    cfg: Config,
+    task: TextClassification,
+    model: torch.nn.Module,
+    data: PreparedData,
+    run_dir: Path,
+    accelerator: Accelerator,
+    tracker: NullTracker,
+    *,
+    resume: bool,
+) -> tuple[FitResult, float]:
+    eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
+    validation = task.encode([e.text for e in data.validation], [e.label for e in data.validation])
+
+    def evaluate(m: torch.nn.Module) -> dict[str, float]:
+        return task.evaluate(m, validation, batch_size=eval_batch, accelerator=accelerator)
+
+    def on_eval(record: dict[str, Any]) -> None:
+        if not accelerator.is_main_process:
+            return
+        shown = ", ".join(
+            f"{k} {v:.4f}" for k, v in record.items() if isinstance(v, float) and k not in ("epoch", "lr")
+        )
+        get_console().print(f"[bold]eval[/] step {record['step']} (epoch {record['epoch']}): {shown}")
+        tracker.log_metrics({k: v for k, v in record.items() if k != "step"}, step=record["step"])
+
+    started = time.perf_counter()
+    result = fit(
+        model,
+        task.encode([e.text for e in data.train], [e.label for e in data.train]),
+        collate=task.collate,
+        loss_fn=task.loss,
+        evaluate=evaluate if validation else None,
+        cfg=cfg.train,
+        ckpt_dir=run_dir / "checkpoints",
+        accelerator=accelerator,
+        resume=resume,
+        on_eval=on_eval,
+    )
+    return result, time.perf_counter() - started
+
+
+def _final_metrics(
+    cfg: Config, task: TextClassification, model: torch.nn.Module, data: PreparedData
+) -> dict[str, Any]:
+    eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
     results: dict[str, Any] = {"labels": data.labels}
     for split, examples in (("validation", data.validation), ("test", data.test)):
         if examples:
-            results[split] = evaluate_split(task, model, [e.text for e in examples], [e.label for e in examples], eval_batch)
+            results[split] = evaluate_split(
+                task, model, [e.text for e in examples], [e.label for e in examples], eval_batch
+            )
+    return results
+
+
+def _training_summary(result: FitResult, fit_seconds: float, model: torch.nn.Module) -> dict[str, Any]:
     state = result.state
-    results["train"] = {
+    trainable, total = count_parameters(model)
+    return {
         "steps": state.step,
         "best_step": state.best_step,
         "stopped_early": result.stopped_early,
         "trainable_parameters": trainable,
         "total_parameters": total,
         "real_tokens": state.train_tokens,
-        "train_seconds": round(state.train_seconds, 2),
+        "train_seconds": round(state.train_seconds, 2),  # optimiser steps only
         "tokens_per_second": round(state.train_tokens / max(state.train_seconds, 1e-9), 1),
         "fit_seconds": round(fit_seconds, 2),  # steps plus evaluations and checkpoints
     }
-    results["history"] = state.history
-    model.save_pretrained(run_dir / "model")
-    tokenizer.save_pretrained(run_dir / "model")
-    _write_outputs(run_dir, cfg, results, data.labels)
-    for split in ("validation", "test"):
-        if split in results:
-            tracker.log_metrics({f"{split}_{k}": v for k, v in results[split].items() if isinstance(v, float)})
-    write_json(run_dir / "manifest.json", _manifest(cfg, results))
-    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/
-    tracker.log_artifacts(run_dir)
-    tracker.end()
-    finalize(run_dir, cfg.output_dir)
-    _print_summary(console, cfg.output_dir, results)
-    return cfg.output_dir
 
 
 def _precision(choice: str) -> str:
@@ -182,7 +215,9 @@ def _precision(choice: str) -> str:
 
 
 def _write_inputs(run_dir: Path, cfg: Config, data: PreparedData) -> None:
-    write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False))
+    write_text(
+        run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    )
     write_json(run_dir / "data_report.json", data.report.to_dict())
     write_text(run_dir / "data_report.md", data.report.to_markdown())
     if data.rejected:
@@ -203,12 +238,11 @@ def _manifest(cfg: Config, results: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _print_summary(console: Any, run_dir: Path, results: dict[str, Any]) -> None:
+def _print_summary(run_dir: Path, results: dict[str, Any]) -> None:
+    console = get_console()
     for split in ("validation", "test"):
         if split in results:
             r = results[split]
-            console.print(
-                f"[bold green]{split}[/]: accuracy {r['accuracy']:.4f}, macro F1 {r['macro_f1']:.4f} ({r['size']} texts)"
-            )
+            scores = f"accuracy {r['accuracy']:.4f}, macro F1 {r['macro_f1']:.4f}"
+            console.print(f"[bold green]{split}[/]: {scores} ({r['size']} texts)")
     console.print(f"run saved to [bold]{run_dir}[/] (report.md, metrics.json, model/)")
-

@@ -23,8 +23,16 @@ def test_train_predict_evaluate(make_config, tmp_path: Path) -> None:
     result = _invoke("train", config, "--set", "train.epochs=3")
     assert result.exit_code == 0, result.output
     run = tmp_path / "runs" / "tiny"
-    for name in ("metrics.json", "report.md", "manifest.json", "config.yaml", "data_report.md",
-                 "confusion_test.png", "learning_curve.png", "model/config.json"):
+    for name in (
+        "metrics.json",
+        "report.md",
+        "manifest.json",
+        "config.yaml",
+        "data_report.md",
+        "confusion_test.png",
+        "learning_curve.png",
+        "model/config.json",
+    ):
         assert (run / name).is_file(), name
     assert not (run / "checkpoints").exists() and not (tmp_path / "runs" / "tiny.partial").exists()
     metrics = json.loads((run / "metrics.json").read_text())
@@ -75,8 +83,10 @@ def test_bad_rows_fail_or_skip(make_config, tmp_path: Path, intents_csv: Path) -
     assert result.exit_code == 1
     assert f"{intents_csv}:6" in result.output and f"{intents_csv}:10" in result.output
 
-    config = make_config(data={"train": str(intents_csv), "labels": labels, "on_error": "skip"},
-                         train={"epochs": 1, "batch_size": 8, "max_length": 32})
+    config = make_config(
+        data={"train": str(intents_csv), "labels": labels, "on_error": "skip"},
+        train={"epochs": 1, "batch_size": 8, "max_length": 32},
+    )
     assert _invoke("train", config).exit_code == 0
     rejected = list(csv.DictReader((tmp_path / "runs" / "tiny" / "rejected_rows.csv").open(encoding="utf-8")))
     assert sorted(int(r["line"]) for r in rejected) == [6, 10]

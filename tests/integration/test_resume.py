@@ -12,8 +12,9 @@ import pytest
 
 
 def _train(config: Path, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "tuneforge", "train", str(config), *extra],
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "tuneforge", "train", str(config), *extra], capture_output=True, text=True, timeout=300
+    )
 
 
 def _wait_for_step(state: Path, step: int, process: subprocess.Popen, timeout: float = 120) -> None:
@@ -31,15 +32,29 @@ def _wait_for_step(state: Path, step: int, process: subprocess.Popen, timeout: f
 
 
 def test_kill_9_then_resume(make_config, tmp_path: Path) -> None:
-    config = make_config(train={"epochs": 12, "batch_size": 4, "lr": 1e-3, "max_length": 32, "seed": 5,
-                                "eval_every": 10, "save_every": 3, "early_stopping": None})
+    config = make_config(
+        train={
+            "epochs": 12,
+            "batch_size": 4,
+            "lr": 1e-3,
+            "max_length": 32,
+            "seed": 5,
+            "eval_every": 10,
+            "save_every": 3,
+            "early_stopping": None,
+        }
+    )
     run = tmp_path / "runs" / "tiny"
     first = _train(config)
     assert first.returncode == 0, first.stderr
     reference = json.loads((run / "metrics.json").read_text())
 
-    process = subprocess.Popen([sys.executable, "-m", "tuneforge", "train", str(config)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tuneforge", "train", str(config)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _wait_for_step(tmp_path / "runs" / "tiny.partial" / "checkpoints" / "last" / "state.json", 40, process)
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
@@ -67,9 +82,27 @@ def test_two_processes_ddp_on_cpu(make_config, tmp_path: Path) -> None:
     config = make_config(train={"epochs": 2, "batch_size": 4, "lr": 1e-3, "max_length": 32})
     accelerate = Path(sys.executable).with_name("accelerate")
     result = subprocess.run(
-        [str(accelerate), "launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--mixed_precision", "no",
-         "--dynamo_backend", "no", "-m", "tuneforge", "train", str(config)],
-        capture_output=True, text=True, timeout=600, env={**os.environ, "OMP_NUM_THREADS": "1"},
+        [
+            str(accelerate),
+            "launch",
+            "--multi_gpu",
+            "--num_processes",
+            "2",
+            "--num_machines",
+            "1",
+            "--mixed_precision",
+            "no",
+            "--dynamo_backend",
+            "no",
+            "-m",
+            "tuneforge",
+            "train",
+            str(config),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
     assert result.returncode == 0, result.stderr[-3000:]
     metrics = json.loads((tmp_path / "runs" / "tiny" / "metrics.json").read_text())

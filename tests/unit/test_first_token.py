@@ -10,10 +10,12 @@ from tuneforge.tasks.first_token import first_token_last_layer
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
 def test_same_logits_and_gradients(tiny_model_dir: Path, attention: str) -> None:
     torch.manual_seed(0)
-    plain = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=3,
-                                                               attn_implementation=attention)
-    fast = AutoModelForSequenceClassification.from_pretrained(tiny_model_dir, num_labels=3,
-                                                              attn_implementation=attention)
+    plain = AutoModelForSequenceClassification.from_pretrained(
+        tiny_model_dir, num_labels=3, attn_implementation=attention
+    )
+    fast = AutoModelForSequenceClassification.from_pretrained(
+        tiny_model_dir, num_labels=3, attn_implementation=attention
+    )
     fast.load_state_dict(plain.state_dict())
     assert first_token_last_layer(fast)
     ids = torch.randint(1000, 5000, (4, 9))
@@ -23,8 +25,9 @@ def test_same_logits_and_gradients(tiny_model_dir: Path, attention: str) -> None
     for m in (plain, fast):
         m.eval()
         m(input_ids=ids, attention_mask=mask).logits.sum().backward()
-    assert torch.allclose(plain(input_ids=ids, attention_mask=mask).logits,
-                          fast(input_ids=ids, attention_mask=mask).logits, atol=1e-5)
+    assert torch.allclose(
+        plain(input_ids=ids, attention_mask=mask).logits, fast(input_ids=ids, attention_mask=mask).logits, atol=1e-5
+    )
     grads = {n: p.grad for n, p in fast.named_parameters() if p.grad is not None}
     for name, param in plain.named_parameters():
         if param.grad is not None and param.grad.abs().sum() > 0:

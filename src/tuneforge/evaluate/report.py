@@ -20,9 +20,20 @@ def render_report(title: str, metrics: dict[str, Any], *, plots: dict[str, str] 
     """Markdown for `metrics.json`'s content; `plots` maps captions to PNG file names beside the report."""
     splits = [s for s in ("validation", "test") if s in metrics]
     headline = [{"split": s, **{k: v for k, v in metrics[s].items() if isinstance(v, float)}} for s in splits]
-    parts = [f"# {title}", "", "## Metrics", "", _table(headline, ["split", "accuracy", "macro_f1", "weighted_f1", "loss"])]
+    parts = [
+        f"# {title}",
+        "",
+        "## Metrics",
+        "",
+        _table(headline, ["split", "accuracy", "macro_f1", "weighted_f1", "loss"]),
+    ]
     for split in splits:
-        parts += ["", f"## Per class ({split})", "", _table(metrics[split]["per_class"], ["label", "precision", "recall", "f1", "support"])]
+        parts += [
+            "",
+            f"## Per class ({split})",
+            "",
+            _table(metrics[split]["per_class"], ["label", "precision", "recall", "f1", "support"]),
+        ]
     if train := metrics.get("train"):
         parts += ["", "## Training", "", _table([train], list(train))]
     if history := metrics.get("history"):

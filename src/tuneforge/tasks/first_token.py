@@ -20,8 +20,13 @@ __all__ = ["first_token_last_layer"]
 _FIRST_TOKEN_HEADS = {"bert", "roberta", "xlm-roberta", "camembert", "electra"}
 
 
-def _forward(layer: torch.nn.Module, hidden_states: torch.Tensor, attention_mask: torch.Tensor | None = None,
-             *args: Any, **kwargs: Any) -> torch.Tensor:
+def _forward(
+    layer: torch.nn.Module,
+    hidden_states: torch.Tensor,
+    attention_mask: torch.Tensor | None = None,
+    *args: Any,
+    **kwargs: Any,
+) -> torch.Tensor:
     # Encoder-only: the remaining arguments (cross-attention inputs, caches) are None and unused.
     attention = layer.attention.self
     batch = hidden_states.shape[0]
@@ -36,8 +41,13 @@ def _forward(layer: torch.nn.Module, hidden_states: torch.Tensor, attention_mask
     query = heads(attention.query(first))
     key, value = heads(attention.key(hidden_states)), heads(attention.value(hidden_states))
     context, _ = attend(
-        attention, query, key, value, attention_mask,
-        dropout=attention.dropout.p if attention.training else 0.0, scaling=attention.scaling,
+        attention,
+        query,
+        key,
+        value,
+        attention_mask,
+        dropout=attention.dropout.p if attention.training else 0.0,
+        scaling=attention.scaling,
     )
     attention_output = layer.attention.output(context.reshape(batch, 1, -1), first)
     return layer.feed_forward_chunk(attention_output)

@@ -81,7 +81,9 @@ def save_checkpoint(
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     save_file(_state_dict(model), str(tmp / "model.safetensors"))
-    torch.save({"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng}, tmp / "train.pt")
+    torch.save(
+        {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng}, tmp / "train.pt"
+    )
     (tmp / "state.json").write_text(json.dumps(asdict(state), indent=1))
     old = folder.with_name(folder.name + ".old")
     if folder.exists():

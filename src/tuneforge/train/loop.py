@@ -64,7 +64,7 @@ def _plan(n_examples: int, cfg: TrainConfig, world: int) -> _Plan:
 
 def _optimizer(model: torch.nn.Module, cfg: TrainConfig) -> torch.optim.Optimizer:
     decay, no_decay = [], []
-    for name, param in model.named_parameters():
+    for param in model.parameters():
         if param.requires_grad:
             # No decay on biases and norm weights: the usual BERT recipe (Devlin et al. 2019, HF Trainer).
             (no_decay if param.ndim < 2 else decay).append(param)
@@ -112,7 +112,11 @@ class _Trainer:
 
     def _my_batches(self, epoch: int) -> list[list[int]]:
         batches = epoch_batches(
-            self.lengths, self.cfg.batch_size, seed=self.cfg.seed, epoch=epoch, group_by_length=self.cfg.group_by_length
+            self.lengths,
+            self.cfg.batch_size,
+            seed=self.cfg.seed,
+            epoch=epoch,
+            group_by_length=self.cfg.group_by_length,
         )
         world, rank = self.acc.num_processes, self.acc.process_index
         return batches[: self.plan.batches_per_epoch * world][rank::world]
@@ -141,8 +145,8 @@ class _Trainer:
                 loss = self.loss_fn(self.model, batch) / len(micro_batches)
                 self.acc.backward(loss)
             total += loss.item()
-            self.state.train_tokens += int(batch["attention_mask"].sum()) if "attention_mask" in batch else (
-                batch["input_ids"].numel()
+            self.state.train_tokens += (
+                int(batch["attention_mask"].sum()) if "attention_mask" in batch else (batch["input_ids"].numel())
             )
         if self.cfg.max_grad_norm:
             self.acc.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
@@ -156,13 +160,20 @@ class _Trainer:
     def _evaluate(self, train_loss: float) -> bool:
         """Evaluate, keep the best weights, and return True when early stopping says stop."""
         metrics = self.evaluate(self._raw_model)
-        record = {"step": self.state.step, "epoch": round(self.state.step / self.plan.steps_per_epoch, 3),
-                  "train_loss": train_loss, "lr": self.scheduler.get_last_lr()[0], **metrics}
+        record = {
+            "step": self.state.step,
+            "epoch": round(self.state.step / self.plan.steps_per_epoch, 3),
+            "train_loss": train_loss,
+            "lr": self.scheduler.get_last_lr()[0],
+            **metrics,
+        }
         self.state.history.append(record)
         stopping = self.cfg.early_stopping
         metric = stopping.metric if stopping else "loss"
         if metric not in metrics:
-            raise TuneforgeError(f"train.early_stopping.metric '{metric}' is not computed; choose one of {sorted(metrics)}")
+            raise TuneforgeError(
+                f"train.early_stopping.metric '{metric}' is not computed; choose one of {sorted(metrics)}"
+            )
         if _is_better(metrics[metric], self.state.best_metric, metric, stopping.min_delta if stopping else 0.0):
             self.state.best_metric, self.state.best_step = metrics[metric], self.state.step
             self.state.evals_without_improvement = 0
@@ -176,8 +187,14 @@ class _Trainer:
     def _save(self) -> None:
         self.acc.wait_for_everyone()
         if self.acc.is_main_process:
-            save_checkpoint(self.ckpt_dir / "last", model=self._raw_model, optimizer=self.optimizer,
-                            scheduler=self.scheduler, state=self.state, rng=self.rng_at_step)
+            save_checkpoint(
+                self.ckpt_dir / "last",
+                model=self._raw_model,
+                optimizer=self.optimizer,
+                scheduler=self.scheduler,
+                state=self.state,
+                rng=self.rng_at_step,
+            )
         self.acc.wait_for_everyone()
 
     def run(self) -> FitResult:

@@ -25,9 +25,15 @@ def _setup(model_dir: Path, seed: int = 0):
 
 def _fit(task, model, features, tmp: Path, cfg: TrainConfig, **kwargs):
     return fit(
-        model, features, collate=task.collate, loss_fn=task.loss,
+        model,
+        features,
+        collate=task.collate,
+        loss_fn=task.loss,
         evaluate=lambda m: task.evaluate(m, features[:16], batch_size=8, accelerator=None),
-        cfg=cfg, ckpt_dir=tmp, accelerator=Accelerator(cpu=True), **kwargs,
+        cfg=cfg,
+        ckpt_dir=tmp,
+        accelerator=Accelerator(cpu=True),
+        **kwargs,
     )
 
 
@@ -45,8 +51,9 @@ def test_learns_and_keeps_history(tiny_model_dir: Path, tmp_path: Path) -> None:
 def test_early_stopping_patience(tiny_model_dir: Path, tmp_path: Path) -> None:
     task, model, features = _setup(tiny_model_dir)
     # lr 0 never improves after the first evaluation: patience 2 stops at the third.
-    cfg = TrainConfig(epochs=10, batch_size=8, lr=1e-12, early_stopping={"metric": "loss", "patience": 2,
-                                                                        "min_delta": 0.01})
+    cfg = TrainConfig(
+        epochs=10, batch_size=8, lr=1e-12, early_stopping={"metric": "loss", "patience": 2, "min_delta": 0.01}
+    )
     result = _fit(task, model, features, tmp_path, cfg)
     assert result.stopped_early
     assert len(result.state.history) == 3
@@ -70,9 +77,16 @@ def test_interrupt_then_resume_matches_uninterrupted(tiny_model_dir: Path, tmp_p
         return task.loss(m, batch)
 
     with pytest.raises(TrainingInterrupted, match="step 3"):
-        fit(model, features, collate=task.collate, loss_fn=interrupting_loss,
+        fit(
+            model,
+            features,
+            collate=task.collate,
+            loss_fn=interrupting_loss,
             evaluate=lambda m: task.evaluate(m, features[:16], batch_size=8, accelerator=None),
-            cfg=cfg, ckpt_dir=tmp_path / "b", accelerator=Accelerator(cpu=True))
+            cfg=cfg,
+            ckpt_dir=tmp_path / "b",
+            accelerator=Accelerator(cpu=True),
+        )
     task, model, features = _setup(tiny_model_dir, seed=123)  # different init: everything must come from disk
     resumed = _fit(task, model, features, tmp_path / "b", cfg, resume=True)
     assert resumed.state.history == straight.state.history
