@@ -28,6 +28,8 @@ from tuneforge.train.loop import FitResult, fit
 
 __all__ = ["check_data", "evaluate_split", "train"]
 
+_TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that are not validation scores
+
 
 def _tokenizer(cfg: Config) -> Any:
     from transformers import AutoTokenizer
@@ -125,9 +127,10 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     _write_outputs(run_dir, cfg, results, data.labels)
     write_json(run_dir / "manifest.json", _manifest(cfg, results))
     shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/
-    for split in ("validation", "test"):
+    # The model kept is the best one: its validation scores are logged apart from the per-evaluation history.
+    for split, prefix in (("validation", "best_validation"), ("test", "test")):
         if split in results:
-            tracker.log_metrics({f"{split}_{k}": v for k, v in results[split].items() if isinstance(v, float)})
+            tracker.log_metrics({f"{prefix}_{k}": v for k, v in results[split].items() if isinstance(v, float)})
     tracker.log_artifacts(run_dir)
     tracker.end()
     finalize(run_dir, cfg.output_dir)
@@ -159,7 +162,8 @@ def _fit(
             f"{k} {v:.4f}" for k, v in record.items() if isinstance(v, float) and k not in ("epoch", "lr")
         )
         get_console().print(f"[bold]eval[/] step {record['step']} (epoch {record['epoch']}): {shown}")
-        tracker.log_metrics({k: v for k, v in record.items() if k != "step"}, step=record["step"])
+        metrics = {k if k in _TRAIN_KEYS else f"validation_{k}": v for k, v in record.items() if k != "step"}
+        tracker.log_metrics(metrics, step=record["step"])
 
     started = time.perf_counter()
     result = fit(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ class Tracker(NullTracker):
     def __init__(self, uri: str, experiment: str, run_name: str, run_id: str | None) -> None:
         import mlflow
 
+        logging.getLogger("mlflow").setLevel(logging.WARNING)  # its INFO lines (table creation...) drown our report
         self._mlflow = mlflow
         mlflow.set_tracking_uri(uri)
         mlflow.set_experiment(experiment)

@@ -1,4 +1,7 @@
-"""A rich progress bar with loss and ETA; silent on processes other than the main one."""
+"""A rich progress bar with loss and ETA; silent on processes other than the main one.
+
+Where output is not a terminal (CI logs, nohup), a live bar draws nothing: a plain line is printed every 5% instead.
+"""
 
 from __future__ import annotations
 
@@ -23,6 +26,7 @@ class TrainProgress:
             transient=False,
         )
         self._task = self._progress.add_task("train", total=total_steps, completed=done, loss=float("nan"))
+        self._log_every = max(1, total_steps // 20) if enabled and not self._progress.console.is_terminal else 0
 
     def __enter__(self) -> TrainProgress:
         self._progress.start()
@@ -35,3 +39,7 @@ class TrainProgress:
 
     def update(self, step: int, *, loss: float) -> None:
         self._progress.update(self._task, completed=step, loss=loss)
+        if self._log_every and step % self._log_every == 0:
+            task = self._progress.tasks[0]
+            eta = f"{task.time_remaining:.0f}s" if task.time_remaining is not None else "?"
+            self._progress.console.print(f"train step {step}/{task.total} loss {loss:.4f} eta {eta}")
