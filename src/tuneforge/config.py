@@ -351,6 +351,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(raw).__name__}")
+    if isinstance(raw.get("method"), str):  # `method: lora` is `method: {name: lora}`, so --set method.r=4 adds to it
+        raw["method"] = {"name": raw["method"]}
     raw = _merge(raw, parse_overrides(overrides or []))
     if "output_dir" not in raw:
         raw["output_dir"] = f"runs/{path.stem}"

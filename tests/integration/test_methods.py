@@ -39,9 +39,7 @@ def test_every_method_has_a_case() -> None:
 @pytest.mark.parametrize("method", list(CASES))
 def test_method_contract(method: str, make_config, tmp_path: Path) -> None:
     block, max_share = CASES[method]
-    config = make_config(
-        method=block, train={"epochs": 1, "batch_size": 4, "lr": 5e-3, "max_length": 32, "seed": 3}
-    )
+    config = make_config(method=block, train={"epochs": 1, "batch_size": 4, "lr": 5e-3, "max_length": 32, "seed": 3})
     cfg = load_config(config)
     run = train(cfg)
 
