@@ -126,7 +126,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     saved = save_model(model, tokenizer, run_dir, cfg.method, cfg.model)  # model/, or adapter/ for PEFT methods
     _write_outputs(run_dir, cfg, results, data.labels)
     write_json(run_dir / "manifest.json", {**_manifest(cfg, results), **saved})
-    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/
+    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/ or adapter/
     # The model kept is the best one: its validation scores are logged apart from the per-evaluation history.
     for split, prefix in (("validation", "best_validation"), ("test", "test")):
         if split in results:

@@ -120,13 +120,21 @@ def apply_adalora(model: torch.nn.Module, cfg: AdaLoraMethod) -> torch.nn.Module
 
 
 def adalora_step_hook(model: torch.nn.Module, cfg: AdaLoraMethod) -> StepHook:
-    """Reallocate ranks after each optimiser step, on a schedule spread over the run's `total` steps."""
+    """Reallocate ranks after each optimiser step, on a schedule spread over the run's `total` steps.
+
+    The rank pattern lives here, not in the PEFT config between steps: with a pattern there, PEFT saves the
+    adapter cut to the final ranks, which would not match weights restored from an earlier best step. Saved
+    uncut, pruned ranks are stored as zeros and the reloaded model equals the trained one exactly.
+    """
+    pattern: dict[str, Any] = {"current": None}
 
     def step(index: int, total: int) -> None:
         config = model.peft_config["default"]
         config.total_step = total
         config.tinit, config.tfinal = round(cfg.warmup_share * total), round(cfg.final_share * total)
+        config.rank_pattern = pattern["current"]
         model.base_model.update_and_allocate(index)
+        pattern["current"], config.rank_pattern = config.rank_pattern, None
 
     return step
 
