@@ -10,9 +10,9 @@ import numpy as np
 import torch
 
 from tuneforge.errors import RunError
+from tuneforge.export import load_model, saved_dir
 from tuneforge.rundir import read_json
-from tuneforge.tasks.first_token import first_token_last_layer
-from tuneforge.tasks.text_classification import TextClassification, batched_logits
+from tuneforge.tasks.text_classification import TextClassification, batched_logits, build_classifier
 
 __all__ = ["Prediction", "TextClassifier"]
 
@@ -38,15 +38,15 @@ class TextClassifier:
 
     @classmethod
     def load(cls, run_dir: str | Path, *, batch_size: int = 64) -> TextClassifier:
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+        from transformers import AutoTokenizer
 
         run_dir = Path(run_dir)
         manifest = read_json(run_dir / "manifest.json")
         if manifest.get("task") != "text-classification":
             raise RunError(f"{run_dir} holds a '{manifest.get('task')}' run, not a text classifier")
-        model = AutoModelForSequenceClassification.from_pretrained(run_dir / "model")
-        first_token_last_layer(model)
-        tokenizer = AutoTokenizer.from_pretrained(run_dir / "model")
+        # model/ (full fine-tuning) or base model + adapter/ (every other method): see export/saved.py
+        model = load_model(run_dir, manifest, lambda path: build_classifier(path, manifest["labels"]))
+        tokenizer = AutoTokenizer.from_pretrained(saved_dir(run_dir, manifest))
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         return cls(TextClassification(tokenizer, labels, manifest["max_length"], None), model.eval(), batch_size)
 

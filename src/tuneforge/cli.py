@@ -124,3 +124,43 @@ def evaluate(
 
     _quiet_libraries()
     evaluate_file(run_dir, data)
+
+
+@app.command()
+@_user_errors
+def export(
+    run_dir: RunArg,
+    merge: Annotated[
+        bool, typer.Option("--merge", help="Fold LoRA/AdaLoRA/IA3/BitFit weights into the model.")
+    ] = False,
+    output: Annotated[Path | None, typer.Option(help="Where to write the model dir; default RUN_DIR/merged.")] = None,
+) -> None:
+    """Write a run's model as a plain Hugging Face model directory that needs neither PEFT nor tuneforge."""
+    from tuneforge.export import merge_run
+
+    if not merge:
+        raise TuneforgeError("say what to export: --merge (a plain Hugging Face model dir) is the one export so far")
+    _quiet_libraries()
+    merge_run(run_dir, output)
+
+
+@app.command()
+@_user_errors
+def compare(
+    config: ConfigArg,
+    methods: Annotated[
+        str, typer.Option(help="Comma-separated methods, e.g. full,lora,ia3; 'all' for every method.")
+    ] = "all",
+    lr: Annotated[list[str] | None, typer.Option("--lr", help="Learning rate of one method: --lr lora=1e-3")] = None,
+    overrides: SetOpt = None,
+) -> None:
+    """Train several methods with the same data, seed and budget; table and chart in OUTPUT_DIR/compare/."""
+    from tuneforge.compare import compare as run_comparison
+    from tuneforge.config import load_config, parse_overrides
+    from tuneforge.methods import METHODS
+
+    cfg = load_config(config, overrides)
+    chosen = list(METHODS) if methods == "all" else [m.strip() for m in methods.split(",") if m.strip()]
+    rates = {name: float(value) for name, value in parse_overrides(lr or []).items()}
+    _quiet_libraries()
+    run_comparison(cfg, chosen, rates)

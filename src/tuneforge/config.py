@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -20,11 +20,21 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tuneforge.errors import ConfigError
 
 __all__ = [
+    "AdaLoraMethod",
+    "AdapterMethod",
+    "BitFitMethod",
     "CleanConfig",
     "Config",
     "DataConfig",
     "EarlyStoppingConfig",
+    "FreezeMethod",
+    "FullMethod",
+    "IA3Method",
+    "LoraMethod",
     "MethodConfig",
+    "PTuningMethod",
+    "PrefixMethod",
+    "PromptMethod",
     "SplitConfig",
     "TrackingConfig",
     "TrainConfig",
@@ -115,11 +125,104 @@ class TrainConfig(_Frozen):
     threads: int | None = Field(None, ge=1, description="CPU threads for torch; default all cores.")
 
 
-class MethodConfig(_Frozen):
-    name: Literal["full", "freeze"] = Field("full", description="What is trained: all weights, or the head and top.")
+class FullMethod(_Frozen):
+    name: Literal["full"] = Field("full", description="Train every weight.")
+
+
+class FreezeMethod(_Frozen):
+    name: Literal["freeze"] = Field(description="Train the head and the top layers only.")
     freeze_layers: int | None = Field(
-        None, ge=0, description="freeze: embeddings plus this many lower layers are frozen; null freezes all but head."
+        None, ge=0, description="Embeddings plus this many lower layers are frozen; null freezes all but the head."
     )
+
+
+class BitFitMethod(_Frozen):
+    name: Literal["bitfit"] = Field(description="Train the bias terms and the head only (Ben Zaken et al. 2022).")
+
+
+class LoraMethod(_Frozen):
+    name: Literal["lora"] = Field(description="Low-rank updates of the chosen linear layers (Hu et al. 2021).")
+    r: int = Field(8, ge=1, description="Rank of each update; 8 trains ~1.5% of MiniLM with all linear layers.")
+    alpha: float = Field(16, gt=0, description="Scale of the update is alpha / r; 2 x r is the usual choice.")
+    dropout: float = Field(0.1, ge=0, lt=1, description="Dropout on the input of the low-rank path.")
+    target_modules: list[str] | None = Field(
+        None, description="Module name suffixes adapted; default every linear layer of the encoder for the model type."
+    )
+
+
+class AdaLoraMethod(_Frozen):
+    name: Literal["adalora"] = Field(description="LoRA with ranks reallocated while training (Zhang et al. 2023).")
+    init_r: int = Field(12, ge=1, description="Starting rank of every update.")
+    target_r: int = Field(8, ge=1, description="Average rank left when the budget schedule ends.")
+    alpha: float = Field(16, gt=0, description="Scale of the update, as LoRA's alpha.")
+    dropout: float = Field(0.1, ge=0, lt=1, description="Dropout on the input of the low-rank path.")
+    target_modules: list[str] | None = Field(None, description="As lora.target_modules.")
+    warmup_share: float = Field(0.1, ge=0, lt=1, description="Share of steps before ranks start to be pruned.")
+    final_share: float = Field(0.3, ge=0, lt=1, description="Share of steps at the end with ranks fixed.")
+    prune_every: int = Field(10, ge=1, description="Steps between two rank reallocations.")
+
+    @model_validator(mode="after")
+    def _schedule_fits(self) -> AdaLoraMethod:
+        if self.warmup_share + self.final_share >= 1:
+            raise ValueError("warmup_share + final_share must be < 1: no steps would be left to prune ranks")
+        if self.target_r > self.init_r:
+            raise ValueError(f"target_r ({self.target_r}) must be <= init_r ({self.init_r})")
+        return self
+
+
+class IA3Method(_Frozen):
+    name: Literal["ia3"] = Field(description="Learned rescaling of keys, values and feed-forward (Liu et al. 2022).")
+    target_modules: list[str] | None = Field(None, description="Modules rescaled; default PEFT's for the model type.")
+    feedforward_modules: list[str] | None = Field(
+        None, description="Those of target_modules whose input (not output) is rescaled; default PEFT's."
+    )
+
+
+class PrefixMethod(_Frozen):
+    name: Literal["prefix"] = Field(description="Learned keys and values in front of every layer (Li & Liang 2021).")
+    num_virtual_tokens: int = Field(20, ge=1, description="Virtual tokens prepended to each layer's keys and values.")
+    projection: bool = Field(False, description="Produce the prefix through a 2-layer MLP, as in the paper.")
+    projection_size: int = Field(256, ge=1, description="Hidden size of that MLP.")
+
+
+class PromptMethod(_Frozen):
+    name: Literal["prompt"] = Field(description="Learned input embeddings before the text (Lester et al. 2021).")
+    num_virtual_tokens: int = Field(20, ge=1, description="Virtual tokens prepended to the input.")
+    init: Literal["random", "vocab"] = Field(
+        "vocab", description="Start the virtual tokens as random vectors or as embeddings of random vocabulary words."
+    )
+
+
+class PTuningMethod(_Frozen):
+    name: Literal["ptuning"] = Field(description="Virtual input tokens produced by a small encoder (Liu et al. 2021).")
+    num_virtual_tokens: int = Field(20, ge=1, description="Virtual tokens prepended to the input.")
+    encoder: Literal["mlp", "lstm"] = Field("mlp", description="Network that produces the virtual tokens.")
+    encoder_hidden_size: int = Field(128, ge=1, description="Hidden size of that network.")
+
+
+class AdapterMethod(_Frozen):
+    name: Literal["adapter"] = Field(description="Bottleneck layers inside every block (Houlsby / Pfeiffer).")
+    style: Literal["houlsby", "pfeiffer"] = Field(
+        "pfeiffer", description="houlsby: after attention and feed-forward; pfeiffer: after feed-forward only."
+    )
+    reduction_factor: int = Field(16, ge=1, description="Bottleneck size is hidden size / this (384 / 16 = 24).")
+    train_layer_norms: bool = Field(True, description="Also train the layer norms, as both papers do.")
+
+
+MethodConfig = Annotated[
+    FullMethod
+    | FreezeMethod
+    | BitFitMethod
+    | LoraMethod
+    | AdaLoraMethod
+    | IA3Method
+    | PrefixMethod
+    | PromptMethod
+    | PTuningMethod
+    | AdapterMethod,
+    Field(discriminator="name"),
+]
+"""What is trained: one block per method, told apart by `name`; each block accepts only its own keys."""
 
 
 class TrackingConfig(_Frozen):
@@ -133,7 +236,7 @@ class Config(_Frozen):
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
     data: DataConfig
     train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
-    method: MethodConfig = Field(default_factory=MethodConfig, description="Which parameters are trained.")
+    method: MethodConfig = Field(default_factory=FullMethod, description="Which parameters are trained and how.")
     output_dir: Path = Field(Path("runs/run"), description="Run directory: model, metrics, reports, checkpoints.")
     tracking: TrackingConfig = Field(
         default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block."
@@ -143,6 +246,11 @@ class Config(_Frozen):
     @classmethod
     def _tracking_shorthand(cls, value: Any) -> Any:
         return {"backend": value} if isinstance(value, str) else value
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method_shorthand(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
 
     @property
     def max_tokens(self) -> int:
@@ -178,31 +286,50 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def _describe(error: dict[str, Any]) -> str:
-    path = ".".join(str(p) for p in error["loc"])
+    parts, _ = _walk(error["loc"])
+    path = ".".join(parts)
     if error["type"] == "extra_forbidden":
-        parent = _model_at(error["loc"][:-1])
+        _, parent = _walk(error["loc"][:-1])
         known = sorted(parent.model_fields) if parent else []
         hint = difflib.get_close_matches(str(error["loc"][-1]), known, n=1)
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
         return f"unknown key '{path}'{suggestion}; expected one of: {', '.join(known)}"
     if error["type"] == "missing":
         return f"'{path}' is required"
+    if error["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        _, parent = _walk(error["loc"][:-1])
+        union = parent.model_fields[parts[-1]].annotation if parent else None
+        tags = [get_args(choice.model_fields["name"].annotation)[0] for choice in get_args(union)]
+        tag = str(error.get("ctx", {}).get("tag", ""))
+        hint = difflib.get_close_matches(tag, tags, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        found = f"unknown name {tag!r}{suggestion}" if tag else "no name given"
+        return f"'{path}.name': {found}; expected one of: {', '.join(tags)}"
     got = error.get("input")
     shown = "" if isinstance(got, dict) else f", got {got!r}"
     return f"'{path}': {error['msg']}{shown}" if path else f"{error['msg']}{shown}"
 
 
-def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    model: type[BaseModel] = Config
-    for part in loc:
-        field = model.model_fields.get(str(part))
+def _walk(loc: tuple[Any, ...]) -> tuple[list[str], type[BaseModel] | None]:
+    """The key path of an error location and the config model it ends in.
+
+    In a union told apart by `name` (the method block), pydantic puts the chosen name into the location;
+    it is no key of the YAML, so it is left out of the path.
+    """
+    model: type[BaseModel] | None = Config
+    path: list[str] = []
+    parts = [str(p) for p in loc]
+    while parts:
+        part = parts.pop(0)
+        path.append(part)
+        field = model.model_fields.get(part) if model else None
         annotation = getattr(field, "annotation", None)
-        candidates = getattr(annotation, "__args__", (annotation,))
-        sub = next((c for c in candidates if isinstance(c, type) and issubclass(c, BaseModel)), None)
-        if sub is None:
-            return None
-        model = sub
-    return model
+        subs = [c for c in get_args(annotation) or (annotation,) if isinstance(c, type) and issubclass(c, BaseModel)]
+        if len(subs) > 1 and parts:
+            tag = parts.pop(0)
+            subs = [c for c in subs if tag in get_args(c.model_fields["name"].annotation)]
+        model = subs[0] if len(subs) == 1 else None
+    return path, model
 
 
 def _missing_files(cfg: Config) -> list[str]:
@@ -224,6 +351,8 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
         raise ConfigError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(raw).__name__}")
+    if isinstance(raw.get("method"), str):  # `method: lora` is `method: {name: lora}`, so --set method.r=4 adds to it
+        raw["method"] = {"name": raw["method"]}
     raw = _merge(raw, parse_overrides(overrides or []))
     if "output_dir" not in raw:
         raw["output_dir"] = f"runs/{path.stem}"

@@ -19,7 +19,8 @@ from tuneforge.data import PreparedData, prepare_data, write_rejected
 from tuneforge.evaluate.metrics import classification_metrics, per_class_table
 from tuneforge.evaluate.plots import plot_confusion, plot_learning_curve
 from tuneforge.evaluate.report import render_report
-from tuneforge.methods import apply_method, count_parameters
+from tuneforge.export import save_model
+from tuneforge.methods import apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
 from tuneforge.tasks.text_classification import TextClassification, build_classifier
@@ -122,11 +123,10 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     results = _final_metrics(cfg, task, model, data)
     results["train"] = _training_summary(result, fit_seconds, model)
     results["history"] = result.state.history
-    model.save_pretrained(run_dir / "model")
-    tokenizer.save_pretrained(run_dir / "model")
+    saved = save_model(model, tokenizer, run_dir, cfg.method, cfg.model)  # model/, or adapter/ for PEFT methods
     _write_outputs(run_dir, cfg, results, data.labels)
-    write_json(run_dir / "manifest.json", _manifest(cfg, results))
-    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/
+    write_json(run_dir / "manifest.json", {**_manifest(cfg, results), **saved})
+    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/ or adapter/
     # The model kept is the best one: its validation scores are logged apart from the per-evaluation history.
     for split, prefix in (("validation", "best_validation"), ("test", "test")):
         if split in results:
@@ -177,6 +177,7 @@ def _fit(
         accelerator=accelerator,
         resume=resume,
         on_eval=on_eval,
+        after_step=step_hook(model, cfg.method),
     )
     return result, time.perf_counter() - started
 

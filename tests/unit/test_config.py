@@ -51,3 +51,26 @@ def test_split_must_leave_training_data(tmp_path: Path) -> None:
     path = _write(tmp_path, "data: {train: TRAIN, split: {validation: 0.5, test: 0.45}}\n")
     with pytest.raises(ConfigError, match="at least 10% for training"):
         load_config(path)
+
+
+def test_method_blocks_are_checked_per_method(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, "data: {train: TRAIN}\nmethod: lora\n"), ["method.r=4"])
+    assert (cfg.method.name, cfg.method.r, cfg.method.alpha) == ("lora", 4, 16)
+    assert load_config(_write(tmp_path, "data: {train: TRAIN}\n")).method.name == "full"
+    path = _write(tmp_path, "data: {train: TRAIN}\nmethod: {name: lora, alfa: 4, freeze_layers: 2}\n")
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    message = str(info.value)
+    assert "unknown key 'method.alfa' (did you mean 'alpha'?)" in message
+    assert "unknown key 'method.freeze_layers'" in message  # a key of another method's block
+
+
+def test_unknown_method_name_suggests_one(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match=r"'method.name': unknown name 'lorra' \(did you mean 'lora'\?\)"):
+        load_config(_write(tmp_path, "data: {train: TRAIN}\nmethod: {name: lorra}\n"))
+    with pytest.raises(ConfigError, match=r"'method.name': no name given; expected one of: full, freeze, bitfit"):
+        load_config(_write(tmp_path, "data: {train: TRAIN}\nmethod: {r: 4}\n"))
+    with pytest.raises(ConfigError, match="warmup_share \\+ final_share must be < 1"):
+        load_config(
+            _write(tmp_path, "data: {train: TRAIN}\nmethod: {name: adalora, warmup_share: 0.5, final_share: 0.5}\n")
+        )

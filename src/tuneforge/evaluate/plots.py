@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["plot_confusion", "plot_learning_curve"]
+__all__ = ["plot_comparison", "plot_confusion", "plot_learning_curve"]
 
 # Chinese label names need a CJK font; the first one installed wins, otherwise glyphs fall back to boxes.
 _CJK_FONTS = ["Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei", "SimHei", "PingFang SC"]
@@ -63,5 +63,21 @@ def plot_learning_curve(history: list[dict[str, Any]], path: Path, metric: str) 
     right.plot(steps, [h.get(metric, float("nan")) for h in history], marker="o", color="tab:green")
     right.set_xlabel("step")
     right.set_title(f"validation {metric}")
+    _save(fig, path)
+    plt.close(fig)
+
+
+def plot_comparison(rows: list[dict[str, Any]], panels: dict[str, str], path: Path, title: str) -> None:
+    """One bar chart per `panels` entry (row key -> axis title), one bar per row, labelled by `row['method']`."""
+    plt = _pyplot()
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.2 * len(panels), 4))
+    names = [row["method"] for row in rows]
+    for ax, (key, label) in zip(np.atleast_1d(axes), panels.items(), strict=True):
+        values = [float(row[key]) if row.get(key) is not None else float("nan") for row in rows]
+        bars = ax.bar(names, values, color="tab:blue")
+        ax.bar_label(bars, labels=[f"{v:.3g}" for v in values], fontsize=7)
+        ax.set_title(label)
+        ax.tick_params(axis="x", rotation=60)
+    fig.suptitle(title)
     _save(fig, path)
     plt.close(fig)

@@ -1,29 +1,61 @@
-"""Which parameters a run trains. Each method is one function `apply(model, cfg) -> model` in METHODS."""
+"""Which parameters a run trains, and how. Each method is one `Method` entry in METHODS (see methods/base.py).
+
+>>> from tuneforge.config import LoraMethod
+>>> model = apply_method(model, LoraMethod(name="lora", r=8))  # doctest: +SKIP
+>>> count_parameters(model)  # doctest: +SKIP
+(367117, 23080078)
+"""
 
 from __future__ import annotations
-
-from collections.abc import Callable
 
 import torch
 
 from tuneforge.config import MethodConfig
+from tuneforge.methods.adapter import apply_adapter
+from tuneforge.methods.base import Method, StepHook
+from tuneforge.methods.bitfit import apply_bitfit
 from tuneforge.methods.freeze import apply_freeze
+from tuneforge.methods.peft_methods import (
+    adalora_step_hook,
+    apply_adalora,
+    apply_ia3,
+    apply_lora,
+    apply_prefix,
+    apply_prompt,
+    apply_ptuning,
+)
 
-__all__ = ["METHODS", "apply_method", "count_parameters"]
+__all__ = ["METHODS", "Method", "apply_method", "count_parameters", "step_hook"]
 
 
 def _apply_full(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
     return model
 
 
-METHODS: dict[str, Callable[[torch.nn.Module, MethodConfig], torch.nn.Module]] = {
-    "full": _apply_full,
-    "freeze": apply_freeze,
+_VIRTUAL_TOKENS = "it adds learned virtual tokens to every input, which a plain model has no place for"
+METHODS: dict[str, Method] = {
+    "full": Method(_apply_full),
+    "freeze": Method(apply_freeze),
+    "bitfit": Method(apply_bitfit),
+    "lora": Method(apply_lora),
+    "adalora": Method(apply_adalora, step_hook=adalora_step_hook),
+    "ia3": Method(apply_ia3),
+    "prefix": Method(apply_prefix, cannot_merge=_VIRTUAL_TOKENS),
+    "prompt": Method(apply_prompt, cannot_merge=_VIRTUAL_TOKENS),
+    "ptuning": Method(apply_ptuning, cannot_merge=_VIRTUAL_TOKENS),
+    "adapter": Method(apply_adapter, cannot_merge="it adds bottleneck layers that a plain model does not have"),
 }
 
 
 def apply_method(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
-    return METHODS[cfg.name](model, cfg)
+    """The model to train: `model` with only the method's parameters (and the head) left trainable."""
+    return METHODS[cfg.name].apply(model, cfg)
+
+
+def step_hook(model: torch.nn.Module, cfg: MethodConfig) -> StepHook | None:
+    """What the training loop calls after each optimiser step for this method, if anything."""
+    make = METHODS[cfg.name].step_hook
+    return make(model, cfg) if make else None
 
 
 def count_parameters(model: torch.nn.Module) -> tuple[int, int]:

@@ -6,20 +6,18 @@ import re
 
 import torch
 
-from tuneforge.config import MethodConfig
-from tuneforge.errors import ConfigError
+from tuneforge.config import FreezeMethod
+from tuneforge.methods.base import head_modules
 
 __all__ = ["apply_freeze"]
 
 _LAYER = re.compile(r"\.layers?\.(\d+)\.")
 
 
-def apply_freeze(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
+def apply_freeze(model: torch.nn.Module, cfg: FreezeMethod) -> torch.nn.Module:
     """`freeze_layers: k` freezes embeddings and layers 0..k-1; `null` freezes the whole pretrained body."""
-    body = getattr(model, "base_model", None)
-    if body is None or body is model:
-        raise ConfigError("method.name 'freeze': the model has no separate pretrained body and head")
-    for name, param in body.named_parameters():
+    head_modules(model)  # raises a clear error for models without a separate body
+    for name, param in model.base_model.named_parameters():
         match = _LAYER.search(f".{name}")
         if cfg.freeze_layers is None or "embeddings" in name or (match and int(match.group(1)) < cfg.freeze_layers):
             param.requires_grad_(False)

@@ -27,7 +27,7 @@ def _forward(
     *args: Any,
     **kwargs: Any,
 ) -> torch.Tensor:
-    # Encoder-only: the remaining arguments (cross-attention inputs, caches) are None and unused.
+    # Encoder-only: cross-attention inputs are None; a cache is only there to carry prefix-tuning keys and values.
     attention = layer.attention.self
     batch = hidden_states.shape[0]
     first = hidden_states[:, :1]
@@ -40,6 +40,10 @@ def _forward(
     attend = ALL_ATTENTION_FUNCTIONS.get_interface(attention.config._attn_implementation, eager_attention_forward)
     query = heads(attention.query(first))
     key, value = heads(attention.key(hidden_states)), heads(attention.value(hidden_states))
+    if (cache := kwargs.get("past_key_values")) is not None:
+        # Prefix tuning: the learned keys and values of the virtual tokens go in front of the real ones.
+        cache = getattr(cache, "self_attention_cache", cache)
+        key, value = cache.update(key, value, attention.layer_idx)
     context, _ = attend(
         attention,
         query,

@@ -52,9 +52,15 @@ def _restore_rng(states: dict[str, Any]) -> None:
     torch.set_rng_state(states["torch"])
 
 
+def _frozen(model: torch.nn.Module) -> set[str]:
+    return {name for name, p in model.named_parameters(remove_duplicate=False) if not p.requires_grad}
+
+
 def _state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
-    # Trainable and frozen weights alike; contiguous clones because safetensors refuses shared storage.
-    return {k: v.detach().contiguous().clone() for k, v in model.state_dict().items()}
+    # Trained weights and buffers only: frozen weights are rebuilt from the pretrained model on resume, which
+    # keeps LoRA checkpoints at a few MB. Contiguous clones because safetensors refuses shared storage.
+    frozen = _frozen(model)
+    return {k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k not in frozen}
 
 
 def save_weights(model: torch.nn.Module, path: Path) -> None:
@@ -64,7 +70,11 @@ def save_weights(model: torch.nn.Module, path: Path) -> None:
 
 
 def load_weights(model: torch.nn.Module, path: Path) -> None:
-    model.load_state_dict(load_file(str(path)))
+    """Load what `save_weights` wrote; every weight that is trained must be in the file."""
+    missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
+    trained_missing = set(missing) - _frozen(model)
+    if unexpected or trained_missing:
+        raise RuntimeError(f"{path} does not fit the model: missing {sorted(trained_missing)}, extra {unexpected}")
 
 
 def save_checkpoint(

@@ -79,10 +79,12 @@ def _is_better(value: float, best: float | None, metric: str, min_delta: float) 
 
 
 class _Trainer:
-    def __init__(self, model, features, collate, loss_fn, evaluate, cfg, ckpt_dir, accelerator, on_eval) -> None:
+    def __init__(
+        self, model, features, collate, loss_fn, evaluate, cfg, ckpt_dir, accelerator, on_eval, after_step
+    ) -> None:
         self.cfg, self.ckpt_dir, self.acc = cfg, ckpt_dir, accelerator
         self.features, self.collate, self.loss_fn = features, collate, loss_fn
-        self.evaluate, self.on_eval = evaluate, on_eval
+        self.evaluate, self.on_eval, self.after_step = evaluate, on_eval, after_step
         self.lengths = [len(f["input_ids"]) for f in features]
         self.plan = _plan(len(features), cfg, accelerator.num_processes)
         optimizer = _optimizer(model, cfg)
@@ -151,6 +153,8 @@ class _Trainer:
         if self.cfg.max_grad_norm:
             self.acc.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
         self.optimizer.step()
+        if self.after_step:
+            self.after_step(self.state.step, self.plan.total_steps)
         self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
         self.state.step += 1
@@ -240,15 +244,17 @@ def fit(
     accelerator: Accelerator,
     resume: bool = False,
     on_eval: Callable[[dict[str, Any]], None] = lambda record: None,
+    after_step: Callable[[int, int], None] | None = None,
 ) -> FitResult:
     """Train `model` on `features` (dicts with `input_ids` and the task's targets) and return the final state.
 
     The model ends with the weights of the best evaluation (the last weights when `evaluate` is None).
     `ckpt_dir` receives `last/` (resumable) and `best.safetensors`; with `resume=True` training continues
-    from `last/` where one exists.
+    from `last/` where one exists. `after_step(step, total_steps)` runs after each optimiser step, before the
+    gradients are cleared (AdaLoRA reallocates ranks there).
     """
     ckpt_dir.mkdir(parents=True, exist_ok=True)
-    trainer = _Trainer(model, features, collate, loss_fn, evaluate, cfg, ckpt_dir, accelerator, on_eval)
+    trainer = _Trainer(model, features, collate, loss_fn, evaluate, cfg, ckpt_dir, accelerator, on_eval, after_step)
     if resume:
         trainer.resume()
     return trainer.run()

@@ -1,0 +1,54 @@
+"""`tuneforge export RUN_DIR --merge`: fold the trained weights into a plain Hugging Face model directory."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+from rich import get_console
+
+from tuneforge.errors import RunError
+from tuneforge.methods import METHODS
+from tuneforge.rundir import finalize, read_json
+
+__all__ = ["merge_model", "merge_run"]
+
+
+def merge_run(run_dir: Path, output: Path | None = None) -> Path:
+    """`tuneforge export RUN_DIR --merge`: the run's model as a plain model dir, by default RUN_DIR/merged."""
+    from tuneforge.classifier import TextClassifier
+
+    method = read_json(run_dir / "manifest.json").get("method", "full")
+    _check_mergeable(method)  # before the seconds spent loading
+    classifier = TextClassifier.load(run_dir)
+    output = merge_model(classifier.model, classifier.task.tokenizer, method, output or run_dir / "merged")
+    get_console().print(f"merged {method} model written to [bold]{output}[/]")
+    return output
+
+
+def _check_mergeable(method: str) -> None:
+    reason = METHODS[method].cannot_merge
+    if reason:
+        raise RunError(
+            f"method '{method}' cannot be merged into a plain model: {reason}. "
+            "Use the run directory itself (tuneforge predict, TextClassifier.load), which loads base + adapter"
+        )
+
+
+def merge_model(model: torch.nn.Module, tokenizer: Any, method: str, output: Path) -> Path:
+    """Write `model` (a loaded run) as a plain model dir at `output`, with LoRA/AdaLoRA/IA3 folded into the weights.
+
+    The result loads with `AutoModelForSequenceClassification.from_pretrained(output)` and needs neither PEFT nor
+    tuneforge. Methods that add computation a plain model cannot express raise RunError.
+    """
+    _check_mergeable(method)
+    if hasattr(model, "merge_and_unload"):
+        model = model.merge_and_unload()
+    staging = output.with_name(output.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    model.save_pretrained(staging)
+    tokenizer.save_pretrained(staging)
+    finalize(staging, output)
+    return output

@@ -1,0 +1,55 @@
+"""What a method is, and the helpers methods share: which modules form the head, which parameters train."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+from tuneforge.errors import ConfigError
+
+__all__ = ["Method", "StepHook", "head_modules", "train_only"]
+
+StepHook = Callable[[int, int], None]
+"""Called after each optimiser step, before gradients are cleared, with (step index, total steps)."""
+
+
+@dataclass(frozen=True)
+class Method:
+    """One entry of METHODS.
+
+    `apply(model, cfg)` marks (or adds) what is trained and returns the model to train; `cannot_merge` says why
+    `tuneforge export --merge` cannot fold the trained weights into a plain model (None: it can);
+    `step_hook(model, cfg)`, where given, returns what the training loop calls after every optimiser step
+    (AdaLoRA's rank reallocation).
+    """
+
+    apply: Callable[[torch.nn.Module, Any], torch.nn.Module]
+    cannot_merge: str | None = None
+    step_hook: Callable[[torch.nn.Module, Any], StepHook] | None = None
+
+
+def head_modules(model: torch.nn.Module) -> list[str]:
+    """Names of the model's own children outside its pretrained body: the freshly initialised task head.
+
+    BERT: ['classifier']; DistilBERT: ['pre_classifier', 'classifier']; LLaMA: ['score']. The head must always
+    train, whatever the method, since it starts from random weights.
+    """
+    body = getattr(model, "base_model", None)
+    if body is None or body is model:
+        raise ConfigError(f"{type(model).__name__} has no separate pretrained body and head")
+    return [name for name, child in model.named_children() if child is not body and _has_parameters(child)]
+
+
+def _has_parameters(module: torch.nn.Module) -> bool:
+    return next(module.parameters(), None) is not None
+
+
+def train_only(model: torch.nn.Module, keep: Callable[[str], bool]) -> torch.nn.Module:
+    """Freeze every parameter except the head's and those whose name `keep` accepts."""
+    head = tuple(f"{name}." for name in head_modules(model))
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.startswith(head) or keep(name))
+    return model

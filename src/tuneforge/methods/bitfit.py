@@ -1,0 +1,15 @@
+"""BitFit (Ben Zaken et al. 2022): train only the bias terms and the head; about 0.1% of a BERT's weights."""
+
+from __future__ import annotations
+
+import torch
+
+from tuneforge.config import BitFitMethod
+from tuneforge.methods.base import train_only
+
+__all__ = ["apply_bitfit"]
+
+
+def apply_bitfit(model: torch.nn.Module, cfg: BitFitMethod) -> torch.nn.Module:
+    """Every `*.bias` (attention, feed-forward and layer norms) plus the head; nothing else changes."""
+    return train_only(model, lambda name: name.endswith(".bias"))
