@@ -23,6 +23,7 @@ from tuneforge.config import Config
 from tuneforge.data.prepare import PreparedData
 from tuneforge.data.prepare_ner import prepare_tagged_data
 from tuneforge.data.tags import TaggedText, entities_of, repair_stray, to_iob2
+from tuneforge.errors import ConfigError
 from tuneforge.evaluate.ner_metrics import entity_errors, entity_metrics, token_metrics
 from tuneforge.evaluate.ner_report import render_ner_report
 from tuneforge.tasks.base import Batch, Feature
@@ -64,7 +65,7 @@ class TokenClassification:
         self, tokenizer: PreTrainedTokenizerBase, labels: list[str], max_length: int, stride: int | None = None
     ) -> None:
         if not getattr(tokenizer, "is_fast", False):
-            raise TypeError("token classification needs a fast tokenizer (word_ids); this model's has none")
+            raise ConfigError("token classification needs a fast tokenizer (word_ids); this model has none")
         self.tokenizer, self.labels, self.max_length = tokenizer, labels, max_length
         self.tag_ids = {tag: i for i, tag in enumerate(labels)}
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
