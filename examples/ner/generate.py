@@ -180,10 +180,13 @@ def fill(template: str, lang: str, rng: random.Random) -> tuple[str, list[tuple[
 
 def sentences(n: int, seed: int) -> list[tuple[str, list[tuple[int, int, str]]]]:
     rng = random.Random(seed)
-    made = []
-    for _ in range(n):
+    made, seen = [], set()
+    while len(made) < n:
         lang = rng.choice(["zh", "en"])
-        made.append(fill(rng.choice(TEMPLATES[lang]), lang, rng))
+        text, spans = fill(rng.choice(TEMPLATES[lang]), lang, rng)
+        if text not in seen:  # messages without entities would otherwise repeat
+            seen.add(text)
+            made.append((text, spans))
     # A few long messages (several sentences) that run past train.max_length: split into windows, never cut.
     for _ in range(n // 25):
         lang = rng.choice(["zh", "en"])

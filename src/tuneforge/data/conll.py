@@ -15,7 +15,7 @@ from pathlib import Path
 
 from tuneforge.config import NerDataConfig
 from tuneforge.data.encoding import decode
-from tuneforge.data.read import _LINE, _read_bytes, _strip_eol
+from tuneforge.data.read import PHYSICAL_LINE, read_bytes, strip_eol
 from tuneforge.data.rows import RowError
 from tuneforge.data.tags import TaggedText, detect_scheme, repair_stray, to_iob2
 from tuneforge.errors import DataError
@@ -60,7 +60,7 @@ def check_tag(tag: str, labels: list[str] | None) -> str | None:
 
 def read_conll(path: Path, cfg: NerDataConfig, labels: list[str] | None, encoding: str = "auto") -> TaggedFile:
     source = str(path)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if not data.strip():
         raise DataError(f"{source}: the file is empty")
     decoded = decode(data, source, encoding)
@@ -106,8 +106,8 @@ def _blocks(text: str, source: str, column: int) -> tuple[list[_Block], list[Row
     current = _Block([], [], [], [])
     broken = False
     needed = max(2, column + 1 if column >= 0 else 1 - column)  # the token is column 0, the tag another one
-    for number, line in enumerate(_LINE.findall(text), start=1):
-        raw = _strip_eol(line)
+    for number, line in enumerate(PHYSICAL_LINE.findall(text), start=1):
+        raw = strip_eol(line)
         fields = raw.split()
         if not fields or fields[0] == "-DOCSTART-":
             if current.lines and not broken:
