@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo test test-slow bench lint clean
+.PHONY: setup demo ner-demo test test-slow bench bench-ner lint clean
 
 $(BIN)/tuneforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,6 +23,11 @@ demo: setup
 	$(BIN)/tuneforge train configs/demo.yaml
 	$(BIN)/tuneforge predict runs/demo --text "我的退款什么时候到账?" --text "Where is my parcel?"
 
+ner-demo: setup
+	$(BIN)/tuneforge train configs/ner-demo.yaml
+	$(BIN)/tuneforge predict runs/ner-demo --text "张伟在北京下单了订单 A1029" --text "Hi, this is Emma Brown from Berlin."
+	$(BIN)/tuneforge evaluate runs/ner-demo --data examples/ner/test.conll
+
 test: setup
 	$(BIN)/python -m pytest -q
 
@@ -31,6 +36,9 @@ test-slow: setup
 
 bench: setup
 	$(BIN)/python bench/train_classifier.py
+
+bench-ner: setup
+	$(BIN)/python bench/train_ner.py
 
 lint: setup
 	$(BIN)/ruff check src tests bench

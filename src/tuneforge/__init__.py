@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["TextClassifier", "load_config", "train"]
+__all__ = ["TextClassifier", "TokenClassifier", "load_config", "train"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
     from tuneforge.classifier import TextClassifier
     from tuneforge.config import load_config
     from tuneforge.run import train
+    from tuneforge.tagger import TokenClassifier
 
-_LAZY = {"TextClassifier": "tuneforge.classifier", "load_config": "tuneforge.config", "train": "tuneforge.run"}
+_LAZY = {
+    "TextClassifier": "tuneforge.classifier",
+    "TokenClassifier": "tuneforge.tagger",
+    "load_config": "tuneforge.config",
+    "train": "tuneforge.run",
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -94,12 +94,13 @@ def data_check(config: ConfigArg, overrides: SetOpt = None) -> None:
 @_user_errors
 def predict(
     run_dir: RunArg,
-    text: Annotated[list[str] | None, typer.Option("--text", help="A text to classify; repeatable.")] = None,
+    text: Annotated[list[str] | None, typer.Option("--text", help="A text to classify or tag; repeatable.")] = None,
     input: Annotated[Path | None, typer.Option(help="CSV, TSV, JSONL or Parquet file of texts.")] = None,
     output: Annotated[Path | None, typer.Option(help="Where to write predictions (.csv or .jsonl).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Column of --input; default the run's text column.")] = None,
 ) -> None:
-    """Classify texts given inline or in a file; file output keeps the input columns and adds label and score."""
+    """Classify texts (NER runs: find entity spans) given inline or in a file; file output keeps the input columns
+    and adds label and score (NER: entities, with character offsets)."""
     from tuneforge.predict import predict_file, predict_texts
 
     if not text and input is None:
@@ -117,7 +118,7 @@ def predict(
 @_user_errors
 def evaluate(
     run_dir: RunArg,
-    data: Annotated[Path, typer.Option(help="Labelled CSV, TSV, JSONL or Parquet file.")],
+    data: Annotated[Path, typer.Option(help="Labelled CSV, TSV, JSONL or Parquet file; NER: CoNLL or span JSONL.")],
 ) -> None:
     """Evaluate a finished run on a labelled file; writes metrics and a report under RUN_DIR/evaluations/."""
     from tuneforge.predict import evaluate_file

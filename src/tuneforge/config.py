@@ -32,6 +32,7 @@ __all__ = [
     "IA3Method",
     "LoraMethod",
     "MethodConfig",
+    "NerDataConfig",
     "PTuningMethod",
     "PrefixMethod",
     "PromptMethod",
@@ -62,17 +63,40 @@ class CleanConfig(_Frozen):
     redact_pii: bool = Field(False, description="Replace e-mails, phones, ID and card numbers, IPs by placeholders.")
 
 
+class NerDataConfig(_Frozen):
+    """How token-classification files are read: CoNLL columns, tag scheme, and what to do with stray I- tags."""
+
+    tag_column: int = Field(-1, description="CoNLL column (0-based) holding the tag; -1 is the last column.")
+    scheme: Literal["auto", "iob1", "iob2", "bioes"] = Field(
+        "auto", description="Tag scheme of CoNLL files, normalised to IOB2; auto detects it per file."
+    )
+    stray_inside: Literal["begin", "outside", "error"] = Field(
+        "begin", description="An I- tag that follows nothing: begin an entity, make it O, or reject the sentence."
+    )
+
+    @field_validator("tag_column")
+    @classmethod
+    def _not_the_token(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError("column 0 holds the token; the tag is in another column (-1: the last)")
+        return value
+
+
 class DataConfig(_Frozen):
-    train: Path = Field(description="Training file: CSV, TSV, JSONL or Parquet.")
+    train: Path = Field(description="Training file: CSV, TSV, JSONL or Parquet; CoNLL or span JSONL for NER.")
     validation: Path | None = Field(None, description="Validation file; split from train when absent.")
     test: Path | None = Field(None, description="Test file; split from train when absent.")
-    format: Literal["auto", "csv", "tsv", "jsonl", "parquet"] = Field(
-        "auto", description="File format; auto uses the suffix."
+    format: Literal["auto", "csv", "tsv", "jsonl", "parquet", "conll"] = Field(
+        "auto", description="File format; auto uses the suffix (.jsonl/.json: JSONL, other NER files: CoNLL)."
     )
     encoding: str = Field("auto", description="Text encoding; auto detects UTF-8, UTF-8 with BOM and GBK.")
     text_column: str = Field("text", description="Column holding the input text.")
-    label_column: str = Field("label", description="Column holding the class label.")
-    labels: list[str] | None = Field(None, description="Declared label set; labels outside it are row errors.")
+    label_column: str = Field(
+        "label", description="Column holding the class label; for NER JSONL the spans ('entities' also found)."
+    )
+    labels: list[str] | None = Field(
+        None, description="Declared label set (entity types for NER, e.g. [PER, CITY]); others are row errors."
+    )
     max_tokens: int | None = Field(
         None, gt=0, description="Rows longer than this many tokens are errors; default 8 x train.max_length."
     )
@@ -81,6 +105,7 @@ class DataConfig(_Frozen):
         "fail", description="fail: stop listing bad rows; skip: drop and save them."
     )
     clean: CleanConfig = Field(default_factory=CleanConfig, description="Cleaning steps applied before splitting.")
+    ner: NerDataConfig = Field(default_factory=NerDataConfig, description="Token classification: CoNLL and tags.")
 
     @model_validator(mode="after")
     def _split_leaves_training_data(self) -> DataConfig:
@@ -110,7 +135,12 @@ class TrainConfig(_Frozen):
     warmup_ratio: float = Field(0.0, ge=0, lt=1, description="Share of steps with linear warm-up.")
     scheduler: Literal["linear", "cosine", "constant"] = Field("linear", description="Decay after warm-up.")
     max_grad_norm: float | None = Field(1.0, gt=0, description="Gradient clipping norm; null turns clipping off.")
-    max_length: int = Field(128, ge=8, le=8192, description="Tokens per text; longer texts are truncated.")
+    max_length: int = Field(
+        128, ge=8, le=8192, description="Tokens per text; longer texts are truncated (NER: split into windows)."
+    )
+    stride: int | None = Field(
+        None, ge=0, description="NER: tokens shared by consecutive windows of a long text; default max_length // 4."
+    )
     seed: int = Field(42, description="Seed for weights, dropout and batch order.")
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
         "auto", description="auto: bf16 on GPUs that support it, fp16 on other GPUs, off on CPU."
@@ -232,7 +262,9 @@ class TrackingConfig(_Frozen):
 
 
 class Config(_Frozen):
-    task: Literal["text-classification"] = Field("text-classification", description="What the model learns.")
+    task: Literal["text-classification", "token-classification"] = Field(
+        "text-classification", description="What the model learns: a label per text, or entity spans."
+    )
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
     data: DataConfig
     train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
@@ -251,6 +283,34 @@ class Config(_Frozen):
     @classmethod
     def _method_shorthand(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _main_metric_of_task(cls, raw: Any) -> Any:
+        # For NER, early_stopping.metric defaults to its main score, entity_f1, unless the config names one.
+        if not isinstance(raw, dict) or raw.get("task") != "token-classification":
+            return raw
+        train = raw.get("train") or {}
+        stopping = train.get("early_stopping", {}) if isinstance(train, dict) else None
+        if isinstance(stopping, dict) and "metric" not in stopping:
+            return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": "entity_f1"}}}
+        return raw
+
+    @model_validator(mode="after")
+    def _options_fit_the_task(self) -> Config:
+        if self.task != "token-classification":
+            if self.data.format == "conll":
+                raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")
+            return self
+        if self.data.clean.redact_pii:
+            raise ValueError(
+                "data.clean.redact_pii is not supported for token-classification: it moves entity offsets"
+            )
+        if self.train.class_weights != "none":
+            raise ValueError("train.class_weights is not supported for token-classification; use none")
+        if self.data.format in ("csv", "tsv", "parquet"):
+            raise ValueError(f"data.format {self.data.format} cannot hold entities; use conll, jsonl or auto")
+        return self
 
     @property
     def max_tokens(self) -> int:

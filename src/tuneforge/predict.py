@@ -17,9 +17,9 @@ from tuneforge.config import Config, DataConfig, SplitConfig
 from tuneforge.data import prepare_data, read_table
 from tuneforge.errors import DataError
 from tuneforge.evaluate.report import render_report
-from tuneforge.rundir import write_json, write_text
+from tuneforge.rundir import read_json, write_json, write_text
 
-__all__ = ["evaluate_file", "predict_file", "predict_texts", "run_config"]
+__all__ = ["evaluate_file", "predict_file", "predict_texts", "run_config", "write_records"]
 
 
 def run_config(run_dir: Path) -> Config:
@@ -28,7 +28,15 @@ def run_config(run_dir: Path) -> Config:
     return Config.model_validate(raw)
 
 
+def _is_ner(run_dir: Path) -> bool:
+    return read_json(run_dir / "manifest.json").get("task") == "token-classification"
+
+
 def predict_texts(run_dir: Path, texts: list[str]) -> None:
+    if _is_ner(run_dir):
+        from tuneforge.predict_spans import predict_span_texts
+
+        return predict_span_texts(run_dir, texts)
     predictions = TextClassifier.load(run_dir).predict(texts)
     table = RichTable("text", "label", "score")
     for text, prediction in zip(texts, predictions, strict=True):
@@ -37,7 +45,11 @@ def predict_texts(run_dir: Path, texts: list[str]) -> None:
 
 
 def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str | None = None) -> None:
-    """Write `output` (.csv or .jsonl): every input column plus `label` and `score`."""
+    """Write `output` (.csv or .jsonl): every input column plus `label` and `score` (NER: `entities`)."""
+    if _is_ner(run_dir):
+        from tuneforge.predict_spans import predict_span_file
+
+        return predict_span_file(run_dir, source, output, text_column=text_column)
     column = text_column or run_config(run_dir).data.text_column
     table = read_table(source)
     if column not in table.columns:
@@ -48,11 +60,11 @@ def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str 
     rows = [row.values for row in table.rows if row.values is not None]
     predictions = TextClassifier.load(run_dir).predict([str(r.get(column) or "") for r in rows])
     records = [{**r, "label": p.label, "score": round(p.score, 6)} for r, p in zip(rows, predictions, strict=True)]
-    _write_records(output, [*table.columns, "label", "score"], records)
+    write_records(output, [*table.columns, "label", "score"], records)
     get_console().print(f"{len(records)} predictions written to [bold]{output}[/]")
 
 
-def _write_records(path: Path, columns: list[str], records: list[dict[str, Any]]) -> None:
+def write_records(path: Path, columns: list[str], records: list[dict[str, Any]]) -> None:
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         if path.suffix.lower() == ".jsonl":
@@ -66,8 +78,10 @@ def _write_records(path: Path, columns: list[str], records: list[dict[str, Any]]
 
 def evaluate_file(run_dir: Path, source: Path) -> dict[str, Any]:
     """Evaluate on a labelled file, cleaned and validated as in training (bad rows skipped and listed)."""
-    from tuneforge.run import evaluate_split
+    if _is_ner(run_dir):
+        from tuneforge.predict_spans import evaluate_span_file
 
+        return evaluate_span_file(run_dir, source)
     cfg = run_config(run_dir)
     classifier = TextClassifier.load(run_dir)
     data_cfg = DataConfig(
@@ -81,9 +95,7 @@ def evaluate_file(run_dir: Path, source: Path) -> dict[str, Any]:
     )
     prepared = prepare_data(data_cfg, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens)
     examples = prepared.train
-    results = evaluate_split(
-        classifier.task, classifier.model, [e.text for e in examples], [e.label for e in examples], 64
-    )
+    results = classifier.task.evaluate_examples(classifier.model, examples, batch_size=64)
     results["rejected_rows"] = [str(r) for r in prepared.rejected]
     out = run_dir / "evaluations" / source.stem
     out.mkdir(parents=True, exist_ok=True)

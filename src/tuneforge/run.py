@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -15,19 +14,17 @@ from accelerate.utils import set_seed
 from rich import get_console
 
 from tuneforge.config import Config
-from tuneforge.data import PreparedData, prepare_data, write_rejected
-from tuneforge.evaluate.metrics import classification_metrics, per_class_table
-from tuneforge.evaluate.plots import plot_confusion, plot_learning_curve
-from tuneforge.evaluate.report import render_report
+from tuneforge.data import PreparedData, write_rejected
+from tuneforge.evaluate.plots import plot_learning_curve
 from tuneforge.export import save_model
 from tuneforge.methods import apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
-from tuneforge.tasks.text_classification import TextClassification, build_classifier
+from tuneforge.tasks import TASKS, Task
 from tuneforge.track.mlflow import NullTracker, start_tracking
 from tuneforge.train.loop import FitResult, fit
 
-__all__ = ["check_data", "evaluate_split", "train"]
+__all__ = ["check_data", "train"]
 
 _TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that are not validation scores
 
@@ -38,57 +35,19 @@ def _tokenizer(cfg: Config) -> Any:
     return AutoTokenizer.from_pretrained(resolve_model(cfg.model))
 
 
-def _load_data(cfg: Config, tokenizer: Any) -> PreparedData:
-    def count_tokens(texts: list[str]) -> list[int]:
-        return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
-
-    return prepare_data(
-        cfg.data, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens, count_tokens=count_tokens
-    )
-
-
 def check_data(cfg: Config) -> PreparedData:
     """Validate and profile the data only; raises DataError under `on_error: fail` when rows are bad."""
-    return _load_data(cfg, _tokenizer(cfg))
+    return TASKS[cfg.task].prepare_data(cfg, _tokenizer(cfg))
 
 
-def _class_weights(data: PreparedData, mode: str) -> list[float] | None:
-    if mode == "none":
-        return None
-    counts = Counter(example.label for example in data.train)
-    # "balanced" as in scikit-learn: n_samples / (n_classes * count).
-    return [len(data.train) / (len(data.labels) * max(counts[label], 1)) for label in data.labels]
-
-
-def evaluate_split(
-    task: TextClassification, model: torch.nn.Module, texts: list[str], labels: list[str], batch_size: int
-) -> dict[str, Any]:
-    """Metrics, per-class table and confusion matrix of one labelled split."""
-    confusion, loss = task.confusion(model, task.encode(texts, labels), batch_size=batch_size, accelerator=None)
-    return {
-        "loss": loss,
-        **classification_metrics(confusion),
-        "per_class": per_class_table(confusion, task.labels),
-        "confusion": confusion.tolist(),
-        "size": len(texts),
-    }
-
-
-def _write_outputs(run_dir: Path, cfg: Config, results: dict[str, Any], labels: list[str]) -> None:
-    plots: dict[str, str] = {}
-    for split in ("validation", "test"):
-        if split in results:
-            name = f"confusion_{split}.png"
-            plot_confusion(
-                torch.tensor(results[split]["confusion"]).numpy(), labels, run_dir / name, f"{split} confusion"
-            )
-            plots[f"Confusion matrix ({split})"] = name
+def _write_outputs(run_dir: Path, cfg: Config, task: Task, results: dict[str, Any]) -> None:
+    plots = task.plots(run_dir, results)
     if results.get("history"):
-        metric = cfg.train.early_stopping.metric if cfg.train.early_stopping else "macro_f1"
+        metric = cfg.train.early_stopping.metric if cfg.train.early_stopping else task.main_metric
         plot_learning_curve(results["history"], run_dir / "learning_curve.png", metric)
         plots["Learning curve"] = "learning_curve.png"
     write_json(run_dir / "metrics.json", results)
-    write_text(run_dir / "report.md", render_report(f"{cfg.task}: {cfg.output_dir.name}", results, plots=plots))
+    write_text(run_dir / "report.md", task.render_report(f"{cfg.task}: {cfg.output_dir.name}", results, plots))
 
 
 def train(cfg: Config, *, resume: bool = False) -> Path:
@@ -99,7 +58,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=_precision(cfg.train.mixed_precision))
     set_seed(cfg.train.seed)
     tokenizer = _tokenizer(cfg)
-    data = _load_data(cfg, tokenizer)
+    data = TASKS[cfg.task].prepare_data(cfg, tokenizer)
     main = accelerator.is_main_process
     if main:
         get_console().print(data.report.render())
@@ -107,10 +66,8 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     accelerator.wait_for_everyone()
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
-    task = TextClassification(
-        tokenizer, data.labels, cfg.train.max_length, _class_weights(data, cfg.train.class_weights)
-    )
-    model = apply_method(build_classifier(resolve_model(cfg.model), data.labels), cfg.method)
+    task = TASKS[cfg.task].for_training(cfg, tokenizer, data)
+    model = apply_method(task.build_model(resolve_model(cfg.model)), cfg.method)
     tracker = start_tracking(cfg, run_dir) if main else NullTracker()
     try:
         result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
@@ -124,8 +81,8 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     results["train"] = _training_summary(result, fit_seconds, model)
     results["history"] = result.state.history
     saved = save_model(model, tokenizer, run_dir, cfg.method, cfg.model)  # model/, or adapter/ for PEFT methods
-    _write_outputs(run_dir, cfg, results, data.labels)
-    write_json(run_dir / "manifest.json", {**_manifest(cfg, results), **saved})
+    _write_outputs(run_dir, cfg, task, results)
+    write_json(run_dir / "manifest.json", {**_manifest(cfg, task), **saved})
     shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/ or adapter/
     # The model kept is the best one: its validation scores are logged apart from the per-evaluation history.
     for split, prefix in (("validation", "best_validation"), ("test", "test")):
@@ -134,13 +91,13 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     tracker.log_artifacts(run_dir)
     tracker.end()
     finalize(run_dir, cfg.output_dir)
-    _print_summary(cfg.output_dir, results)
+    _print_summary(cfg.output_dir, task, results)
     return cfg.output_dir
 
 
 def _fit(
     cfg: Config,
-    task: TextClassification,
+    task: Task,
     model: torch.nn.Module,
     data: PreparedData,
     run_dir: Path,
@@ -150,7 +107,7 @@ def _fit(
     resume: bool,
 ) -> tuple[FitResult, float]:
     eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
-    validation = task.encode([e.text for e in data.validation], [e.label for e in data.validation])
+    validation = task.encode_examples(data.validation)
 
     def evaluate(m: torch.nn.Module) -> dict[str, float]:
         return task.evaluate(m, validation, batch_size=eval_batch, accelerator=accelerator)
@@ -168,7 +125,7 @@ def _fit(
     started = time.perf_counter()
     result = fit(
         model,
-        task.encode([e.text for e in data.train], [e.label for e in data.train]),
+        task.encode_examples(data.train),
         collate=task.collate,
         loss_fn=task.loss,
         evaluate=evaluate if validation else None,
@@ -182,16 +139,12 @@ def _fit(
     return result, time.perf_counter() - started
 
 
-def _final_metrics(
-    cfg: Config, task: TextClassification, model: torch.nn.Module, data: PreparedData
-) -> dict[str, Any]:
+def _final_metrics(cfg: Config, task: Task, model: torch.nn.Module, data: PreparedData) -> dict[str, Any]:
     eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
     results: dict[str, Any] = {"labels": data.labels}
     for split, examples in (("validation", data.validation), ("test", data.test)):
         if examples:
-            results[split] = evaluate_split(
-                task, model, [e.text for e in examples], [e.label for e in examples], eval_batch
-            )
+            results[split] = task.evaluate_examples(model, examples, batch_size=eval_batch)
     return results
 
 
@@ -229,25 +182,22 @@ def _write_inputs(run_dir: Path, cfg: Config, data: PreparedData) -> None:
         write_rejected(run_dir / "rejected_rows.csv", data.rejected)
 
 
-def _manifest(cfg: Config, results: dict[str, Any]) -> dict[str, Any]:
+def _manifest(cfg: Config, task: Task) -> dict[str, Any]:
     import transformers
 
     return {
         "task": cfg.task,
         "model": cfg.model,
         "method": cfg.method.name,
-        "labels": results["labels"],
-        "max_length": cfg.train.max_length,
+        **task.manifest(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
     }
 
 
-def _print_summary(run_dir: Path, results: dict[str, Any]) -> None:
+def _print_summary(run_dir: Path, task: Task, results: dict[str, Any]) -> None:
     console = get_console()
     for split in ("validation", "test"):
         if split in results:
-            r = results[split]
-            scores = f"accuracy {r['accuracy']:.4f}, macro F1 {r['macro_f1']:.4f}"
-            console.print(f"[bold green]{split}[/]: {scores} ({r['size']} texts)")
+            console.print(f"[bold green]{split}[/]: {task.headline(results[split])} ({results[split]['size']} texts)")
     console.print(f"run saved to [bold]{run_dir}[/] (report.md, metrics.json, model/)")

@@ -14,7 +14,7 @@ from tuneforge.config import load_config
 from tuneforge.errors import RunError
 from tuneforge.export import merge_model
 from tuneforge.methods import METHODS
-from tuneforge.run import check_data, evaluate_split, train
+from tuneforge.run import check_data, train
 from tuneforge.tasks.text_classification import batched_logits
 
 # method block -> trained share of the tiny BERT's weights at most (its 1M weights are mostly embeddings)
@@ -62,7 +62,7 @@ def test_method_contract(method: str, make_config, tmp_path: Path) -> None:
     # Reloaded from disk (base + adapter), the model scores the test split exactly as the trained one did.
     classifier = TextClassifier.load(run)
     test = check_data(cfg).test
-    again = evaluate_split(classifier.task, classifier.model, [e.text for e in test], [e.label for e in test], 16)
+    again = classifier.task.evaluate_examples(classifier.model, test, batch_size=16)
     assert again["confusion"] == metrics["test"]["confusion"]
     assert again["loss"] == pytest.approx(metrics["test"]["loss"], abs=1e-5)
 

@@ -17,6 +17,7 @@ from tuneforge.data.read import read_table
 from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
 from tuneforge.data.rows import Example, RowError, Table
 from tuneforge.data.split import split_off
+from tuneforge.data.tags import TaggedText
 from tuneforge.data.validate import CheckedTable, TokenCounter, check_table
 from tuneforge.errors import DataError
 
@@ -28,10 +29,11 @@ _SHOWN_CONFLICTS = 5  # conflict groups kept in the report as examples
 
 @dataclass
 class PreparedData:
-    train: list[Example]
-    validation: list[Example]
-    test: list[Example]
-    labels: list[str]  # declared order if data.labels is set, else the sorted labels of train
+    # Examples for text classification; TaggedTexts (words and IOB2 tags) for token classification.
+    train: list[Example] | list[TaggedText]
+    validation: list[Example] | list[TaggedText]
+    test: list[Example] | list[TaggedText]
+    labels: list[str]  # declared order if data.labels is set, else the sorted labels (NER: entity types) of train
     report: DataReport
     rejected: list[RowError]  # problems of the dropped rows (on_error: skip); a row may have several
 

@@ -16,7 +16,7 @@ from tuneforge.data.encoding import decode
 from tuneforge.data.rows import Row, Table
 from tuneforge.errors import DataError
 
-__all__ = ["FORMATS", "detect_format", "json_type", "read_table"]
+__all__ = ["FORMATS", "PHYSICAL_LINE", "detect_format", "json_type", "read_bytes", "read_table", "strip_eol"]
 
 FORMATS = ("csv", "tsv", "jsonl", "parquet")
 _SUFFIXES = {
@@ -31,7 +31,7 @@ _SUFFIXES = {
 }
 # Physical lines as the csv module counts them: split on \r\n, \n or \r only. str.splitlines() also splits on
 # \x0b, \x1c, \u2028 and others, which occur inside Excel cells and would shift every line number after them.
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
+PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
 def detect_format(path: Path, fmt: str = "auto") -> str:
@@ -58,7 +58,7 @@ def read_table(path: Path, fmt: str = "auto", encoding: str = "auto") -> Table:
     path = Path(path)
     source = str(path)
     fmt = detect_format(path, fmt)
-    data = _read_bytes(path)
+    data = read_bytes(path)
     if fmt == "parquet":
         columns, rows = _read_parquet(data, source)
         return Table(source, columns, rows, fmt, encoding="parquet")
@@ -73,7 +73,7 @@ def read_table(path: Path, fmt: str = "auto", encoding: str = "auto") -> Table:
     return Table(source, columns, rows, fmt, decoded.encoding, notes if decoded.guessed else [])
 
 
-def _read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
@@ -82,14 +82,14 @@ def _read_bytes(path: Path) -> bytes:
         raise DataError(f"{path}: cannot read the file ({exc.strerror or exc})") from None
 
 
-def _strip_eol(line: str) -> str:
+def strip_eol(line: str) -> str:
     if line.endswith("\r\n"):
         return line[:-2]
     return line[:-1] if line.endswith(("\r", "\n")) else line
 
 
 def _read_delimited(text: str, source: str, *, tsv: bool) -> tuple[list[str], list[Row]]:
-    lines = _LINE.findall(text)
+    lines = PHYSICAL_LINE.findall(text)
     # TSV as in GLUE/SST-2: quotes are ordinary characters, so a record is exactly one line.
     dialect: dict[str, Any] = {"delimiter": "\t", "quoting": csv.QUOTE_NONE} if tsv else {"delimiter": ","}
     reader = csv.reader(iter(lines), **dialect)
@@ -106,7 +106,7 @@ def _read_delimited(text: str, source: str, *, tsv: bool) -> tuple[list[str], li
         except csv.Error as exc:  # e.g. a field over csv's size limit; the reader recovers on the next record
             fields, error = None, f"unparsable row: {exc}"
         end = reader.line_num
-        raw = _strip_eol("".join(lines[start - 1 : end]))
+        raw = strip_eol("".join(lines[start - 1 : end]))
         if not raw.strip():
             continue
         if header is None:
@@ -135,8 +135,8 @@ def _read_jsonl(text: str, source: str) -> tuple[list[str], list[Row]]:
     _reject_json_array(text, source)
     columns: dict[str, None] = {}  # ordered set: keys in order of first appearance
     rows: list[Row] = []
-    for number, line in enumerate(_LINE.findall(text), start=1):
-        raw = _strip_eol(line)
+    for number, line in enumerate(PHYSICAL_LINE.findall(text), start=1):
+        raw = strip_eol(line)
         if not raw.strip():
             continue
         try:

@@ -34,11 +34,18 @@ class SplitStats:
     @classmethod
     def of(cls, examples: list[Example], tokens: dict[tuple[str, int], int] | None, max_length: int) -> SplitStats:
         counts = dict(sorted(Counter(e.label for e in examples).items()))
-        stats = cls(len(examples), counts, _lengths([len(e.text) for e in examples]))
-        if tokens is not None and examples:
-            lengths = [tokens[e.source, e.line] for e in examples]
-            stats.tokens = _lengths(lengths)
-            stats.truncated = sum(n > max_length for n in lengths) / len(lengths)
+        lengths = [tokens[e.source, e.line] for e in examples] if tokens is not None else None
+        return cls.of_lengths(counts, [len(e.text) for e in examples], lengths, max_length)
+
+    @classmethod
+    def of_lengths(
+        cls, class_counts: dict[str, int], chars: list[int], tokens: list[int] | None, max_length: int
+    ) -> SplitStats:
+        """Stats of a split from its class counts and the length of each text in characters and tokens."""
+        stats = cls(len(chars), class_counts, _lengths(chars))
+        if tokens:
+            stats.tokens = _lengths(tokens)
+            stats.truncated = sum(n > max_length for n in tokens) / len(tokens)
         return stats
 
 
@@ -97,6 +104,7 @@ class DataReport:
     imbalance: str | None
     errors: list[RowError]
     warnings: list[str]
+    classes_title: str = "Classes"  # NER counts entities per type instead
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -139,7 +147,7 @@ class DataReport:
                 [_split_row(name, s) for name, s in self.splits.items()],
             ),
             (
-                "Classes",
+                self.classes_title,
                 ["label", *names],
                 [
                     [label, *(str(self.splits[n].class_counts.get(label, 0)) for n in names)]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["render_report"]
+__all__ = ["markdown_table", "render_report"]
 
 
-def _table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+def markdown_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
     def cell(value: Any) -> str:
         return f"{value:.4f}" if isinstance(value, float) else str(value)
 
@@ -25,20 +25,20 @@ def render_report(title: str, metrics: dict[str, Any], *, plots: dict[str, str] 
         "",
         "## Metrics",
         "",
-        _table(headline, ["split", "accuracy", "macro_f1", "weighted_f1", "loss"]),
+        markdown_table(headline, ["split", "accuracy", "macro_f1", "weighted_f1", "loss"]),
     ]
     for split in splits:
         parts += [
             "",
             f"## Per class ({split})",
             "",
-            _table(metrics[split]["per_class"], ["label", "precision", "recall", "f1", "support"]),
+            markdown_table(metrics[split]["per_class"], ["label", "precision", "recall", "f1", "support"]),
         ]
     if train := metrics.get("train"):
-        parts += ["", "## Training", "", _table([train], list(train))]
+        parts += ["", "## Training", "", markdown_table([train], list(train))]
     if history := metrics.get("history"):
         columns = ["step", "epoch", "train_loss", "loss", "accuracy", "macro_f1"]
-        parts += ["", "## Evaluations during training", "", _table(history, columns)]
+        parts += ["", "## Evaluations during training", "", markdown_table(history, columns)]
     for caption, file in (plots or {}).items():
         parts += ["", f"## {caption}", "", f"![{caption}]({file})"]
     return "\n".join(parts) + "\n"

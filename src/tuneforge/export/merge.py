@@ -19,11 +19,14 @@ __all__ = ["merge_model", "merge_run"]
 def merge_run(run_dir: Path, output: Path | None = None) -> Path:
     """`tuneforge export RUN_DIR --merge`: the run's model as a plain model dir, by default RUN_DIR/merged."""
     from tuneforge.classifier import TextClassifier
+    from tuneforge.tagger import TokenClassifier
 
-    method = read_json(run_dir / "manifest.json").get("method", "full")
+    manifest = read_json(run_dir / "manifest.json")
+    method = manifest.get("method", "full")
     _check_mergeable(method)  # before the seconds spent loading
-    classifier = TextClassifier.load(run_dir)
-    output = merge_model(classifier.model, classifier.task.tokenizer, method, output or run_dir / "merged")
+    estimator = TokenClassifier if manifest.get("task") == "token-classification" else TextClassifier
+    loaded = estimator.load(run_dir)
+    output = merge_model(loaded.model, loaded.task.tokenizer, method, output or run_dir / "merged")
     get_console().print(f"merged {method} model written to [bold]{output}[/]")
     return output
 
@@ -40,8 +43,9 @@ def _check_mergeable(method: str) -> None:
 def merge_model(model: torch.nn.Module, tokenizer: Any, method: str, output: Path) -> Path:
     """Write `model` (a loaded run) as a plain model dir at `output`, with LoRA/AdaLoRA/IA3 folded into the weights.
 
-    The result loads with `AutoModelForSequenceClassification.from_pretrained(output)` and needs neither PEFT nor
-    tuneforge. Methods that add computation a plain model cannot express raise RunError.
+    The result loads with `AutoModelForSequenceClassification.from_pretrained(output)` (NER runs: the
+    `...ForTokenClassification` class) and needs neither PEFT nor tuneforge. Methods that add computation a plain
+    model cannot express raise RunError.
     """
     _check_mergeable(method)
     if hasattr(model, "merge_and_unload"):

@@ -89,11 +89,24 @@ def _text_keeps_positions(body: torch.nn.Module) -> None:
     embeddings.register_forward_pre_hook(hook, with_kwargs=True)
 
 
+def _task_type(model: torch.nn.Module) -> Any:
+    """PEFT's task type from the model's head class, so that PEFT keeps that head trainable and saved."""
+    from peft import TaskType
+
+    heads = {
+        "ForSequenceClassification": TaskType.SEQ_CLS,
+        "ForTokenClassification": TaskType.TOKEN_CLS,
+        "ForCausalLM": TaskType.CAUSAL_LM,
+    }
+    name = type(model).__name__
+    return next((kind for suffix, kind in heads.items() if name.endswith(suffix)), TaskType.FEATURE_EXTRACTION)
+
+
 def apply_lora(model: torch.nn.Module, cfg: LoraMethod) -> torch.nn.Module:
-    from peft import LoraConfig, TaskType
+    from peft import LoraConfig
 
     config = LoraConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=_task_type(model),
         r=cfg.r,
         lora_alpha=cfg.alpha,
         lora_dropout=cfg.dropout,
@@ -103,11 +116,11 @@ def apply_lora(model: torch.nn.Module, cfg: LoraMethod) -> torch.nn.Module:
 
 
 def apply_adalora(model: torch.nn.Module, cfg: AdaLoraMethod) -> torch.nn.Module:
-    from peft import AdaLoraConfig, TaskType
+    from peft import AdaLoraConfig
 
     # The schedule needs the number of steps, which only the training loop knows: adalora_step_hook sets it.
     config = AdaLoraConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=_task_type(model),
         init_r=cfg.init_r,
         target_r=cfg.target_r,
         lora_alpha=cfg.alpha,
@@ -140,19 +153,19 @@ def adalora_step_hook(model: torch.nn.Module, cfg: AdaLoraMethod) -> StepHook:
 
 
 def apply_ia3(model: torch.nn.Module, cfg: IA3Method) -> torch.nn.Module:
-    from peft import IA3Config, TaskType
+    from peft import IA3Config
 
     config = IA3Config(
-        task_type=TaskType.SEQ_CLS, target_modules=cfg.target_modules, feedforward_modules=cfg.feedforward_modules
+        task_type=_task_type(model), target_modules=cfg.target_modules, feedforward_modules=cfg.feedforward_modules
     )
     return _wrap(model, config, "ia3")
 
 
 def apply_prefix(model: torch.nn.Module, cfg: PrefixMethod) -> torch.nn.Module:
-    from peft import PrefixTuningConfig, TaskType
+    from peft import PrefixTuningConfig
 
     config = PrefixTuningConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=_task_type(model),
         num_virtual_tokens=cfg.num_virtual_tokens,
         prefix_projection=cfg.projection,
         encoder_hidden_size=cfg.projection_size,
@@ -161,20 +174,20 @@ def apply_prefix(model: torch.nn.Module, cfg: PrefixMethod) -> torch.nn.Module:
 
 
 def apply_prompt(model: torch.nn.Module, cfg: PromptMethod) -> torch.nn.Module:
-    from peft import PromptTuningConfig, PromptTuningInit, TaskType
+    from peft import PromptTuningConfig, PromptTuningInit
 
     init = PromptTuningInit.SAMPLE_VOCAB if cfg.init == "vocab" else PromptTuningInit.RANDOM
     config = PromptTuningConfig(
-        task_type=TaskType.SEQ_CLS, num_virtual_tokens=cfg.num_virtual_tokens, prompt_tuning_init=init
+        task_type=_task_type(model), num_virtual_tokens=cfg.num_virtual_tokens, prompt_tuning_init=init
     )
     return _wrap(model, config, "prompt")
 
 
 def apply_ptuning(model: torch.nn.Module, cfg: PTuningMethod) -> torch.nn.Module:
-    from peft import PromptEncoderConfig, TaskType
+    from peft import PromptEncoderConfig
 
     config = PromptEncoderConfig(
-        task_type=TaskType.SEQ_CLS,
+        task_type=_task_type(model),
         num_virtual_tokens=cfg.num_virtual_tokens,
         encoder_reparameterization_type=cfg.encoder.upper(),
         encoder_hidden_size=cfg.encoder_hidden_size,

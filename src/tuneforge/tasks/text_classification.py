@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -10,12 +12,15 @@ import torch
 from accelerate import Accelerator
 from transformers import AutoModelForSequenceClassification, PreTrainedTokenizerBase
 
-from tuneforge.evaluate.metrics import classification_metrics
+from tuneforge.config import Config
+from tuneforge.data import Example, PreparedData, prepare_data
+from tuneforge.evaluate.metrics import classification_metrics, per_class_table
+from tuneforge.evaluate.plots import plot_confusion
+from tuneforge.evaluate.report import render_report
+from tuneforge.tasks.base import Feature
 from tuneforge.tasks.first_token import first_token_last_layer
 
 __all__ = ["TextClassification", "batched_logits", "build_classifier"]
-
-Feature = dict[str, Any]
 
 
 def build_classifier(model_path: str, labels: list[str]) -> torch.nn.Module:
@@ -63,6 +68,8 @@ def batched_logits(
 class TextClassification:
     """Everything the training loop needs to know about this task."""
 
+    main_metric = "macro_f1"
+
     def __init__(
         self, tokenizer: PreTrainedTokenizerBase, labels: list[str], max_length: int, class_weights: list[float] | None
     ) -> None:
@@ -70,6 +77,25 @@ class TextClassification:
         self.label_ids = {label: i for i, label in enumerate(labels)}
         self.class_weights = torch.tensor(class_weights, dtype=torch.float) if class_weights else None
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+
+    @classmethod
+    def prepare_data(cls, cfg: Config, tokenizer: PreTrainedTokenizerBase) -> PreparedData:
+        def count_tokens(texts: list[str]) -> list[int]:
+            return [len(ids) for ids in tokenizer(texts, add_special_tokens=True)["input_ids"]]
+
+        return prepare_data(
+            cfg.data, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens, count_tokens=count_tokens
+        )
+
+    @classmethod
+    def for_training(cls, cfg: Config, tokenizer: PreTrainedTokenizerBase, data: PreparedData) -> TextClassification:
+        return cls(tokenizer, data.labels, cfg.train.max_length, _class_weights(data, cfg.train.class_weights))
+
+    def build_model(self, model_path: str) -> torch.nn.Module:
+        return build_classifier(model_path, self.labels)
+
+    def encode_examples(self, examples: Sequence[Example]) -> list[Feature]:
+        return self.encode([e.text for e in examples], [e.label for e in examples])
 
     def encode(self, texts: Sequence[str], labels: Sequence[str] | None = None) -> list[Feature]:
         if not texts:
@@ -111,3 +137,45 @@ class TextClassification:
     ) -> dict[str, float]:
         confusion, loss = self.confusion(model, features, batch_size=batch_size, accelerator=accelerator)
         return {"loss": loss, **classification_metrics(confusion)}
+
+    def evaluate_examples(
+        self, model: torch.nn.Module, examples: Sequence[Example], *, batch_size: int
+    ) -> dict[str, Any]:
+        """Metrics, per-class table and confusion matrix of one labelled split."""
+        confusion, loss = self.confusion(
+            model, self.encode_examples(examples), batch_size=batch_size, accelerator=None
+        )
+        return {
+            "loss": loss,
+            **classification_metrics(confusion),
+            "per_class": per_class_table(confusion, self.labels),
+            "confusion": confusion.tolist(),
+            "size": len(examples),
+        }
+
+    def plots(self, run_dir: Path, results: dict[str, Any]) -> dict[str, str]:
+        plots: dict[str, str] = {}
+        for split in ("validation", "test"):
+            if split in results:
+                name = f"confusion_{split}.png"
+                confusion = np.array(results[split]["confusion"])
+                plot_confusion(confusion, self.labels, run_dir / name, f"{split} confusion")
+                plots[f"Confusion matrix ({split})"] = name
+        return plots
+
+    def render_report(self, title: str, results: dict[str, Any], plots: dict[str, str] | None = None) -> str:
+        return render_report(title, results, plots=plots)
+
+    def headline(self, split_results: dict[str, Any]) -> str:
+        return f"accuracy {split_results['accuracy']:.4f}, macro F1 {split_results['macro_f1']:.4f}"
+
+    def manifest(self) -> dict[str, Any]:
+        return {"labels": self.labels, "max_length": self.max_length}
+
+
+def _class_weights(data: PreparedData, mode: str) -> list[float] | None:
+    if mode == "none":
+        return None
+    counts = Counter(example.label for example in data.train)
+    # "balanced" as in scikit-learn: n_samples / (n_classes * count).
+    return [len(data.train) / (len(data.labels) * max(counts[label], 1)) for label in data.labels]

@@ -1,0 +1,253 @@
+"""NER training speed: tuneforge against HF Trainer, same model, data, hyper-parameters and seed, in one run.
+
+The token-classification twin of bench/train_classifier.py. Prints real (non-padding) training tokens per second
+and test entity F1 (seqeval, strict IOB2, the same function for both) for each system and the ratios, and writes
+a JSON result. Runs on CoNLL-2003 from ../shared/datasets (path via --data-dir or TUNEFORGE_DATASETS).
+
+The Trainer baseline is the usual recipe (run_ner.py): `is_split_into_words`, first sub-token labelled, the rest
+-100, truncation at max_length, DataCollatorForTokenClassification.
+
+    python bench/train_ner.py --train-samples 200 --test-samples 100   # smoke test (a minute on 2 cores)
+    python bench/train_ner.py --train-samples 4000                     # a quick look
+    python bench/train_ner.py                                          # all of CoNLL-2003 train, 1 epoch
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from train_classifier import SYSTEMS, _TokenCounter  # noqa: E402  (bench/ is a folder of scripts)
+
+
+def _read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
+    sentences, words, tags = [], [], []
+    for line in [*path.read_text(encoding="utf-8").splitlines(), ""]:
+        fields = line.split()
+        if not fields or fields[0] == "-DOCSTART-":
+            if words:
+                sentences.append((words, tags))
+            words, tags = [], []
+            continue
+        words.append(fields[0])
+        tags.append(fields[-1])
+    return sentences
+
+
+def _subset(path: Path, n: int | None, seed: int, out: Path) -> Path:
+    """A seeded sample of sentences (all of them when n is None), written as two-column CoNLL for both systems."""
+    sentences = _read_conll(path)
+    order = list(range(len(sentences)))
+    random.Random(seed).shuffle(order)
+    with out.open("w", encoding="utf-8") as handle:
+        for i in sorted(order[:n]):
+            words, tags = sentences[i]
+            handle.writelines(f"{w} {t}\n" for w, t in zip(words, tags, strict=True))
+            handle.write("\n")
+    return out
+
+
+def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+    from tuneforge.config import load_config
+    from tuneforge.run import train as run_training
+
+    cfg_path = work / "tuneforge.yaml"
+    config = {
+        "task": "token-classification",
+        "model": args.model,
+        "data": {
+            "train": str(train),
+            "test": str(test),
+            "format": "conll",
+            "split": {"validation": 0.0},
+            "clean": {"dedup": False},
+        },
+        "train": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "max_length": args.max_length,
+            "seed": args.seed,
+            "weight_decay": 0.0,
+            "warmup_ratio": 0.0,
+            "early_stopping": None,
+        },
+        "output_dir": str(work / "run"),
+        "tracking": "none",
+    }
+    cfg_path.write_text(yaml.safe_dump(config))
+    run_dir = run_training(load_config(cfg_path))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    stats = metrics["train"]
+    # fit_seconds: the whole training call (checkpoints included), timed like trainer.train() below.
+    return {
+        "entity_f1": metrics["test"]["entity_f1"],
+        "real_tokens": stats["real_tokens"],
+        "train_seconds": stats["fit_seconds"],
+    }
+
+
+def _encode(tokenizer: Any, sentences: list[tuple[list[str], list[str]]], tags: list[str], max_length: int) -> list:
+    encoded = tokenizer([w for w, _ in sentences], is_split_into_words=True, truncation=True, max_length=max_length)
+    dataset = []
+    for row, (_, sentence_tags) in enumerate(sentences):
+        word_ids, previous, labels = encoded.word_ids(row), None, []
+        for word in word_ids:
+            labels.append(-100 if word is None or word == previous else tags.index(sentence_tags[word]))
+            previous = word
+        dataset.append({"input_ids": encoded["input_ids"][row], "labels": labels, "word_ids": word_ids})
+    return dataset
+
+
+def _trainer_f1(model: Any, tokenizer: Any, test: Path, tags: list[str], max_length: int) -> float:
+    from tuneforge.evaluate.ner_metrics import entity_metrics
+
+    sentences = _read_conll(test)
+    gold, predicted = [], []
+    model.eval()
+    with torch.inference_mode():
+        for start in range(0, len(sentences), 64):
+            chunk = sentences[start : start + 64]
+            batch = tokenizer(
+                [w for w, _ in chunk],
+                is_split_into_words=True,
+                truncation=True,
+                max_length=max_length,
+                padding=True,
+                return_tensors="pt",
+            )
+            best = model(**batch.to(model.device)).logits.argmax(-1).tolist()
+            for row, (words, sentence_tags) in enumerate(chunk):
+                word_tags, previous = ["O"] * len(words), None  # words cut by truncation stay O
+                for position, word in enumerate(batch.word_ids(row)):
+                    if word is not None and word != previous:
+                        word_tags[word] = tags[best[row][position]]
+                    previous = word
+                gold.append(sentence_tags)
+                predicted.append(word_tags)
+    return float(entity_metrics(gold, predicted)["entity_f1"])
+
+
+def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
+    from transformers import (
+        AutoModelForTokenClassification,
+        AutoTokenizer,
+        DataCollatorForTokenClassification,
+        Trainer,
+        TrainingArguments,
+    )
+
+    from tuneforge.models import resolve_model
+    from tuneforge.tasks.token_classification import tag_set
+
+    path = resolve_model(args.model)
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    sentences = _read_conll(train)
+    tags = tag_set(sorted({t[2:] for _, ts in sentences for t in ts if t != "O"}))
+    dataset = _encode(tokenizer, sentences, tags, args.max_length)
+    counter = _TokenCounter()
+    padder = DataCollatorForTokenClassification(tokenizer)
+
+    def collate(features: list[dict[str, Any]]) -> Any:
+        counter(features)
+        return padder([{"input_ids": f["input_ids"], "labels": f["labels"]} for f in features])
+
+    torch.manual_seed(args.seed)
+    model = AutoModelForTokenClassification.from_pretrained(
+        path, num_labels=len(tags), id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)}
+    )
+    training_args = TrainingArguments(
+        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
+        per_device_train_batch_size=args.batch_size,
+        learning_rate=args.lr,
+        num_train_epochs=args.epochs,
+        seed=args.seed,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        logging_steps=50,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
+    )
+    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    f1 = _trainer_f1(model, tokenizer, test, tags, args.max_length)
+    return {"entity_f1": f1, "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_data = Path(os.environ.get("TUNEFORGE_DATASETS", Path(__file__).resolve().parents[2] / "shared/datasets"))
+    parser.add_argument("--data-dir", type=Path, default=default_data / "conll2003")
+    parser.add_argument("--train-samples", type=int, default=None, help="Seeded sample of train.txt; default all.")
+    parser.add_argument("--test-samples", type=int, default=None, help="Seeded sample of test.txt; default all.")
+    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--epochs", type=float, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=1e-4)
+    parser.add_argument("--max-length", type=int, default=128)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"Comma-separated subset of {SYSTEMS}.")
+    parser.add_argument("--output", type=Path, default=Path("bench/results/train_ner.json"))
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        train = _subset(args.data_dir / "train.txt", args.train_samples, args.seed, work / "train.conll")
+        test = _subset(args.data_dir / "test.txt", args.test_samples, args.seed, work / "test.conll")
+        for system in args.systems.split(","):
+            print(f"== {system}", flush=True)
+            if system == "tuneforge":
+                result = run_tuneforge(train, test, args, work)
+            else:
+                result = run_trainer(train, test, args, work, grouped=system == "trainer-grouped")
+            result["tokens_per_second"] = round(result["real_tokens"] / result["train_seconds"], 1)
+            results[system] = result
+            print(f"{system}: {result}", flush=True)
+
+    summary: dict[str, Any] = {
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "threads": torch.get_num_threads(),
+        "results": results,
+    }
+    if "tuneforge" in results:
+        ours = results["tuneforge"]
+        for base in ("trainer", "trainer-grouped"):
+            if base in results:
+                summary[f"speedup_vs_{base}"] = round(
+                    ours["tokens_per_second"] / results[base]["tokens_per_second"], 3
+                )
+                summary[f"entity_f1_delta_vs_{base}"] = round(ours["entity_f1"] - results[base]["entity_f1"], 4)
+    print("\n" + "system            tokens/s   entity F1   train s")
+    for system, r in results.items():
+        print(f"{system:<16} {r['tokens_per_second']:>9.1f}   {r['entity_f1']:.4f}    {r['train_seconds']:>8.1f}")
+    for key, value in summary.items():
+        if key.startswith(("speedup", "entity_f1_delta")):
+            print(f"{key}: {value}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(summary, indent=2))
+    print(f"written {args.output}")
+
+
+if __name__ == "__main__":
+    main()

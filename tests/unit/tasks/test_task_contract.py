@@ -1,0 +1,58 @@
+"""Every task in TASKS keeps the contract run.py relies on: one table row per task (STYLE.md, habit 5)."""
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoTokenizer
+
+from tuneforge.data import Example, TaggedText
+from tuneforge.tasks import TASKS, Task
+from tuneforge.tasks.text_classification import TextClassification
+from tuneforge.tasks.token_classification import TokenClassification, tag_set
+
+CASES = {
+    "text-classification": (
+        lambda tok: TextClassification(tok, ["refund", "delivery"], 32, None),
+        [Example("我要退款", "refund", "a.csv", 2), Example("where is my parcel", "delivery", "a.csv", 3)],
+    ),
+    "token-classification": (
+        lambda tok: TokenClassification(tok, tag_set(["PER", "CITY"]), 12, 2),
+        [
+            TaggedText.from_words(list("张伟在北京"), ["B-PER", "I-PER", "O", "B-CITY", "I-CITY"], "a.conll", 1),
+            TaggedText.from_words(
+                "Anna Lee flew to New York from Paris again".split(),
+                ["B-PER", "I-PER", "O", "O", "B-CITY", "I-CITY", "O", "B-CITY", "O"],
+                "a.conll",
+                7,
+            ),
+        ],
+    ),
+}
+
+
+def test_every_task_has_a_case() -> None:
+    assert set(CASES) == set(TASKS)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_task_trains_and_evaluates(name: str, tiny_model_dir: Path) -> None:
+    make, examples = CASES[name]
+    task = make(AutoTokenizer.from_pretrained(tiny_model_dir))
+    assert isinstance(task, TASKS[name])
+    members = {m for m in vars(Task) if not m.startswith("_")} | set(Task.__annotations__)
+    assert not [m for m in members if not hasattr(task, m)]
+    model = task.build_model(str(tiny_model_dir))
+    assert [model.config.id2label[i] for i in range(model.config.num_labels)] == task.labels
+    features = task.encode_examples(examples)
+    loss = task.loss(model, task.collate(features))
+    loss.backward()
+    assert math.isfinite(loss.item()) and any(p.grad is not None for p in model.parameters())
+    scores = task.evaluate(model, features, batch_size=2, accelerator=None)
+    assert task.main_metric in scores and all(isinstance(v, float) for v in scores.values())
+    full = task.evaluate_examples(model, examples, batch_size=2)
+    assert full["size"] == 2 and task.headline(full)
+    assert "# t" in task.render_report("t", {"test": full}) and task.manifest()["labels"] == task.labels
+    with torch.inference_mode():
+        assert task.evaluate(model, features, batch_size=1, accelerator=None) == pytest.approx(scores)
