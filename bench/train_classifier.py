@@ -21,8 +21,7 @@ from typing import Any
 
 import torch
 import yaml
-
-SYSTEMS = ("tuneforge", "trainer", "trainer-grouped")
+from _systems import SYSTEMS, TokenCounter, report, run_systems  # bench/ is a folder of scripts
 
 
 def _read_sst2(path: Path) -> tuple[list[str], list[str]]:
@@ -85,16 +84,6 @@ def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path) 
     }
 
 
-class _TokenCounter:
-    """Counts the real tokens of every training batch the Trainer runs."""
-
-    def __init__(self) -> None:
-        self.tokens = 0
-
-    def __call__(self, features: list[dict[str, Any]]) -> None:
-        self.tokens += sum(len(f["input_ids"]) for f in features)
-
-
 def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
     from transformers import (
         AutoModelForSequenceClassification,
@@ -112,7 +101,7 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
     label_names = sorted(set(labels))
     encoded = tokenizer(texts, truncation=True, max_length=args.max_length)["input_ids"]
     dataset = [{"input_ids": x, "labels": label_names.index(y)} for x, y in zip(encoded, labels, strict=True)]
-    counter = _TokenCounter()
+    counter = TokenCounter()
     padder = DataCollatorWithPadding(tokenizer)
 
     def collate(features: list[dict[str, Any]]) -> Any:
@@ -175,43 +164,19 @@ def main() -> None:
 
     logging.set_verbosity_error()
 
-    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         train = _subset(args.data_dir / "train.tsv", args.train_samples, args.seed, work / "train.tsv")
         dev = args.data_dir / "dev.tsv"
-        for system in args.systems.split(","):
-            print(f"== {system}", flush=True)
-            if system == "tuneforge":
-                result = run_tuneforge(train, dev, args, work)
-            else:
-                result = run_trainer(train, dev, args, work, grouped=system == "trainer-grouped")
-            result["tokens_per_second"] = round(result["real_tokens"] / result["train_seconds"], 1)
-            results[system] = result
-            print(f"{system}: {result}", flush=True)
-
-    summary = {
-        "settings": {k: str(v) for k, v in vars(args).items()},
-        "threads": torch.get_num_threads(),
-        "results": results,
-    }
-    if "tuneforge" in results:
-        ours = results["tuneforge"]
-        for base in ("trainer", "trainer-grouped"):
-            if base in results:
-                summary[f"speedup_vs_{base}"] = round(
-                    ours["tokens_per_second"] / results[base]["tokens_per_second"], 3
-                )
-                summary[f"accuracy_delta_vs_{base}"] = round(ours["accuracy"] - results[base]["accuracy"], 4)
-    print("\n" + "system            tokens/s   accuracy   train s")
-    for system, r in results.items():
-        print(f"{system:<16} {r['tokens_per_second']:>9.1f}   {r['accuracy']:.4f}   {r['train_seconds']:>8.1f}")
-    for key, value in summary.items():
-        if key.startswith(("speedup", "accuracy_delta")):
-            print(f"{key}: {value}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(summary, indent=2))
-    print(f"written {args.output}")
+        results = run_systems(
+            args.systems,
+            lambda system: (
+                run_tuneforge(train, dev, args, work)
+                if system == "tuneforge"
+                else run_trainer(train, dev, args, work, grouped=system == "trainer-grouped")
+            ),
+        )
+    report(results, args, "accuracy")
 
 
 if __name__ == "__main__":

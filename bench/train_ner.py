@@ -28,7 +28,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from train_classifier import SYSTEMS, _TokenCounter  # noqa: E402  (bench/ is a folder of scripts)
+from _systems import SYSTEMS, TokenCounter, report, run_systems  # noqa: E402  (bench/ is a folder of scripts)
 
 
 def _read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -156,7 +156,7 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
     sentences = _read_conll(train)
     tags = tag_set(sorted({t[2:] for _, ts in sentences for t in ts if t != "O"}))
     dataset = _encode(tokenizer, sentences, tags, args.max_length)
-    counter = _TokenCounter()
+    counter = TokenCounter()
     padder = DataCollatorForTokenClassification(tokenizer)
 
     def collate(features: list[dict[str, Any]]) -> Any:
@@ -210,43 +210,19 @@ def main() -> None:
 
     logging.set_verbosity_error()
 
-    results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         train = _subset(args.data_dir / "train.txt", args.train_samples, args.seed, work / "train.conll")
         test = _subset(args.data_dir / "test.txt", args.test_samples, args.seed, work / "test.conll")
-        for system in args.systems.split(","):
-            print(f"== {system}", flush=True)
-            if system == "tuneforge":
-                result = run_tuneforge(train, test, args, work)
-            else:
-                result = run_trainer(train, test, args, work, grouped=system == "trainer-grouped")
-            result["tokens_per_second"] = round(result["real_tokens"] / result["train_seconds"], 1)
-            results[system] = result
-            print(f"{system}: {result}", flush=True)
-
-    summary: dict[str, Any] = {
-        "settings": {k: str(v) for k, v in vars(args).items()},
-        "threads": torch.get_num_threads(),
-        "results": results,
-    }
-    if "tuneforge" in results:
-        ours = results["tuneforge"]
-        for base in ("trainer", "trainer-grouped"):
-            if base in results:
-                summary[f"speedup_vs_{base}"] = round(
-                    ours["tokens_per_second"] / results[base]["tokens_per_second"], 3
-                )
-                summary[f"entity_f1_delta_vs_{base}"] = round(ours["entity_f1"] - results[base]["entity_f1"], 4)
-    print("\n" + "system            tokens/s   entity F1   train s")
-    for system, r in results.items():
-        print(f"{system:<16} {r['tokens_per_second']:>9.1f}   {r['entity_f1']:.4f}    {r['train_seconds']:>8.1f}")
-    for key, value in summary.items():
-        if key.startswith(("speedup", "entity_f1_delta")):
-            print(f"{key}: {value}")
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(json.dumps(summary, indent=2))
-    print(f"written {args.output}")
+        results = run_systems(
+            args.systems,
+            lambda system: (
+                run_tuneforge(train, test, args, work)
+                if system == "tuneforge"
+                else run_trainer(train, test, args, work, grouped=system == "trainer-grouped")
+            ),
+        )
+    report(results, args, "entity_f1")
 
 
 if __name__ == "__main__":

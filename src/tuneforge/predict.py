@@ -19,7 +19,7 @@ from tuneforge.errors import DataError
 from tuneforge.evaluate.report import render_report
 from tuneforge.rundir import read_json, write_json, write_text
 
-__all__ = ["evaluate_file", "predict_file", "predict_texts", "run_config", "write_records"]
+__all__ = ["evaluate_file", "predict_file", "predict_texts", "read_rows_to_predict", "run_config", "write_records"]
 
 
 def run_config(run_dir: Path) -> Config:
@@ -44,12 +44,10 @@ def predict_texts(run_dir: Path, texts: list[str]) -> None:
     get_console().print(table)
 
 
-def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str | None = None) -> None:
-    """Write `output` (.csv or .jsonl): every input column plus `label` and `score` (NER: `entities`)."""
-    if _is_ner(run_dir):
-        from tuneforge.predict_spans import predict_span_file
-
-        return predict_span_file(run_dir, source, output, text_column=text_column)
+def read_rows_to_predict(
+    run_dir: Path, source: Path, text_column: str | None
+) -> tuple[list[str], list[dict[str, Any]], list[str]]:
+    """The columns and rows of an input file, and the texts to predict from `text_column` (default: the run's)."""
     column = text_column or run_config(run_dir).data.text_column
     table = read_table(source)
     if column not in table.columns:
@@ -58,9 +56,19 @@ def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str 
     if bad:
         raise DataError(f"{source}: {len(bad)} unreadable row(s)", bad)
     rows = [row.values for row in table.rows if row.values is not None]
-    predictions = TextClassifier.load(run_dir).predict([str(r.get(column) or "") for r in rows])
+    return table.columns, rows, [str(r.get(column) or "") for r in rows]
+
+
+def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str | None = None) -> None:
+    """Write `output` (.csv or .jsonl): every input column plus `label` and `score` (NER: `entities`)."""
+    if _is_ner(run_dir):
+        from tuneforge.predict_spans import predict_span_file
+
+        return predict_span_file(run_dir, source, output, text_column=text_column)
+    columns, rows, texts = read_rows_to_predict(run_dir, source, text_column)
+    predictions = TextClassifier.load(run_dir).predict(texts)
     records = [{**r, "label": p.label, "score": round(p.score, 6)} for r, p in zip(rows, predictions, strict=True)]
-    write_records(output, [*table.columns, "label", "score"], records)
+    write_records(output, [*columns, "label", "score"], records)
     get_console().print(f"{len(records)} predictions written to [bold]{output}[/]")
 
 

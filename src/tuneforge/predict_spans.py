@@ -10,10 +10,9 @@ from rich import get_console
 from rich.table import Table as RichTable
 
 from tuneforge.config import DataConfig, SplitConfig
-from tuneforge.data import read_table
 from tuneforge.data.prepare_ner import read_tagged
 from tuneforge.errors import DataError
-from tuneforge.predict import run_config, write_records
+from tuneforge.predict import read_rows_to_predict, run_config, write_records
 from tuneforge.rundir import write_json, write_text
 from tuneforge.tagger import TokenClassifier
 
@@ -34,21 +33,14 @@ def predict_span_texts(run_dir: Path, texts: list[str]) -> None:
 
 def predict_span_file(run_dir: Path, source: Path, output: Path, *, text_column: str | None = None) -> None:
     """Write `output` (.jsonl, or .csv with the spans as a JSON string): every input column plus `entities`."""
-    column = text_column or run_config(run_dir).data.text_column
-    table = read_table(source)
-    if column not in table.columns:
-        raise DataError(f"{source}: no column '{column}'; columns are {', '.join(table.columns)}; use --text-column")
-    bad = [f"{source}:{row.line}: {row.error}" for row in table.rows if row.values is None]
-    if bad:
-        raise DataError(f"{source}: {len(bad)} unreadable row(s)", bad)
-    rows = [row.values for row in table.rows if row.values is not None]
-    predictions = TokenClassifier.load(run_dir).predict([str(r.get(column) or "") for r in rows])
+    columns, rows, texts = read_rows_to_predict(run_dir, source, text_column)
+    predictions = TokenClassifier.load(run_dir).predict(texts)
     as_text = output.suffix.lower() != ".jsonl"
     records = [
         {**r, "entities": json.dumps(spans, ensure_ascii=False) if as_text else spans}
         for r, spans in zip(rows, predictions, strict=True)
     ]
-    write_records(output, [*table.columns, "entities"], records)
+    write_records(output, [*columns, "entities"], records)
     get_console().print(f"{len(records)} texts tagged, {sum(map(len, predictions))} entities written to {output}")
 
 

@@ -1,0 +1,60 @@
+"""What the training benches share: run each system in turn, then print and write the comparison."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections.abc import Callable
+from typing import Any
+
+import torch
+
+SYSTEMS = ("tuneforge", "trainer", "trainer-grouped")
+
+
+class TokenCounter:
+    """Counts the real tokens of every training batch the Trainer runs."""
+
+    def __init__(self) -> None:
+        self.tokens = 0
+
+    def __call__(self, features: list[dict[str, Any]]) -> None:
+        self.tokens += sum(len(f["input_ids"]) for f in features)
+
+
+def run_systems(systems: str, run_one: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """`run_one(system)` for each comma-separated system; each result gains its real tokens per second."""
+    results = {}
+    for system in systems.split(","):
+        print(f"== {system}", flush=True)
+        result = run_one(system)
+        result["tokens_per_second"] = round(result["real_tokens"] / result["train_seconds"], 1)
+        results[system] = result
+        print(f"{system}: {result}", flush=True)
+    return results
+
+
+def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, metric: str) -> dict[str, Any]:
+    """Print the table, the speed-ups of tuneforge and its `metric` deltas; write them as JSON to args.output."""
+    summary: dict[str, Any] = {
+        "settings": {k: str(v) for k, v in vars(args).items()},
+        "threads": torch.get_num_threads(),
+        "results": results,
+    }
+    if "tuneforge" in results:
+        ours = results["tuneforge"]
+        for base in SYSTEMS[1:]:
+            if base in results:
+                speedup = ours["tokens_per_second"] / results[base]["tokens_per_second"]
+                summary[f"speedup_vs_{base}"] = round(speedup, 3)
+                summary[f"{metric}_delta_vs_{base}"] = round(ours[metric] - results[base][metric], 4)
+    print(f"\nsystem            tokens/s   {metric:<11} train s")
+    for system, r in results.items():
+        print(f"{system:<16} {r['tokens_per_second']:>9.1f}   {r[metric]:<11.4f} {r['train_seconds']:>8.1f}")
+    for key, value in summary.items():
+        if key.startswith(("speedup", f"{metric}_delta")):
+            print(f"{key}: {value}")
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.write_text(json.dumps(summary, indent=2))
+    print(f"written {args.output}")
+    return summary
