@@ -61,7 +61,7 @@ class PromptedClassification(TextClassification):
             f"- {name}: {descriptions[label]}" if label in descriptions else f"- {name}"
             for label, name in zip(self.labels, self.names, strict=True)
         ]
-        return "\n" + "\n".join(lines) + "\n"
+        return "\n" + "\n".join(lines)
 
     def prompt(self, text: str) -> str:
         """The chat prompt for `text` (cut to max_length tokens), ending where the assistant's answer starts."""
