@@ -119,9 +119,10 @@ class LabelScorer(torch.nn.Module):
             first = head(out.last_hidden_state[:, -1]).float().log_softmax(-1)[0]
             token_logp = torch.zeros_like(self.answer_mask)
             token_logp[:, 0] = first[self.answer_ids[:, 0]]
-            for start in range(0, len(self.answer_ids) if self.answer_ids.shape[1] > 1 else 0, ANSWERS_PER_BATCH):
-                rows = slice(start, start + ANSWERS_PER_BATCH)
-                token_logp[rows, 1:] = self._continue(out.past_key_values, prompt.numel(), rows)
+            if self.answer_ids.shape[1] > 1:  # some answers have more than one token
+                for start in range(0, len(self.answer_ids), ANSWERS_PER_BATCH):
+                    rows = slice(start, start + ANSWERS_PER_BATCH)
+                    token_logp[rows, 1:] = self._continue(out.past_key_values, prompt.numel(), rows)
         total = (token_logp * self.answer_mask).sum(1)
         return total / self.answer_mask.sum(1) if self.mean else total
 
