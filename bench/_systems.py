@@ -4,12 +4,31 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import torch
 
 SYSTEMS = ("tuneforge", "trainer", "trainer-grouped")
+
+
+def bench_parser(doc: str, dataset: str, *, lr: float, max_length: int, output: str) -> argparse.ArgumentParser:
+    """The options every training bench takes; data sets come from ../shared/datasets or $TUNEFORGE_DATASETS."""
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    default_data = Path(os.environ.get("TUNEFORGE_DATASETS", Path(__file__).resolve().parents[2] / "shared/datasets"))
+    parser.add_argument("--data-dir", type=Path, default=default_data / dataset)
+    parser.add_argument("--train-samples", type=int, default=None, help="Seeded sample of the training file.")
+    parser.add_argument("--model", default="minilm")
+    parser.add_argument("--epochs", type=float, default=1)
+    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--lr", type=float, default=lr)
+    parser.add_argument("--max-length", type=int, default=max_length)
+    parser.add_argument("--seed", type=int, default=42)
+    parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"Comma-separated subset of {SYSTEMS}.")
+    parser.add_argument("--output", type=Path, default=Path(output))
+    return parser
 
 
 class TokenCounter:

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 import yaml
-from _systems import SYSTEMS, TokenCounter, report, run_systems  # bench/ is a folder of scripts
+from _systems import TokenCounter, bench_parser, report, run_systems  # bench/ is a folder of scripts
 
 
 def _read_sst2(path: Path) -> tuple[list[str], list[str]]:
@@ -146,18 +146,7 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = Path(os.environ.get("TUNEFORGE_DATASETS", Path(__file__).resolve().parents[2] / "shared/datasets"))
-    parser.add_argument("--data-dir", type=Path, default=default_data / "sst2")
-    parser.add_argument("--train-samples", type=int, default=None, help="Seeded sample of train.tsv; default all.")
-    parser.add_argument("--model", default="minilm")
-    parser.add_argument("--epochs", type=float, default=1)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=5e-5)
-    parser.add_argument("--max-length", type=int, default=64)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"Comma-separated subset of {SYSTEMS}.")
-    parser.add_argument("--output", type=Path, default=Path("bench/results/train_classifier.json"))
+    parser = bench_parser(__doc__, "sst2", lr=5e-5, max_length=64, output="bench/results/train_classifier.json")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers.utils import logging

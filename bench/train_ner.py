@@ -28,7 +28,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _systems import SYSTEMS, TokenCounter, report, run_systems  # noqa: E402  (bench/ is a folder of scripts)
+from _systems import TokenCounter, bench_parser, report, run_systems  # noqa: E402  (bench/ is a folder of scripts)
 
 
 def _read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -191,19 +191,8 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    default_data = Path(os.environ.get("TUNEFORGE_DATASETS", Path(__file__).resolve().parents[2] / "shared/datasets"))
-    parser.add_argument("--data-dir", type=Path, default=default_data / "conll2003")
-    parser.add_argument("--train-samples", type=int, default=None, help="Seeded sample of train.txt; default all.")
+    parser = bench_parser(__doc__, "conll2003", lr=1e-4, max_length=128, output="bench/results/train_ner.json")
     parser.add_argument("--test-samples", type=int, default=None, help="Seeded sample of test.txt; default all.")
-    parser.add_argument("--model", default="minilm")
-    parser.add_argument("--epochs", type=float, default=1)
-    parser.add_argument("--batch-size", type=int, default=32)
-    parser.add_argument("--lr", type=float, default=1e-4)
-    parser.add_argument("--max-length", type=int, default=128)
-    parser.add_argument("--seed", type=int, default=42)
-    parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"Comma-separated subset of {SYSTEMS}.")
-    parser.add_argument("--output", type=Path, default=Path("bench/results/train_ner.json"))
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers.utils import logging
