@@ -304,6 +304,11 @@ class SetFitMethod(_Frozen):
         20, ge=1, description="Pairs per example and epoch: one same-class and one other-class pair each (SetFit: 20)."
     )
     epochs: float = Field(1, gt=0, description="Passes over the pairs (SetFit: 1); train.epochs is not used.")
+    loss: Literal["cosine", "ranking"] = Field(
+        "cosine",
+        description="cosine: pair cosine similarity to 1 or 0 (SetFit's default); ranking: each text picks its "
+        "same-label partner among the batch's partners (MultipleNegativesRankingLoss; same-label pairs only).",
+    )
     head_c: float = Field(1.0, gt=0, description="Inverse regularisation strength C of the logistic-regression head.")
 
 

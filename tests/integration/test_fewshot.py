@@ -100,7 +100,7 @@ def test_descriptions_must_name_labels_of_the_data(make_config) -> None:
 
 def test_predict_cli_and_compare_take_few_shot_methods(make_config, tmp_path: Path) -> None:
     runner = CliRunner()
-    config = make_config(method={"name": "setfit", "shots": 3, "iterations": 1})
+    config = make_config(method={"name": "setfit", "shots": 3, "iterations": 1, "loss": "ranking"})
     args = ["compare", str(config), "--methods", "zeroshot-embed,setfit", "--set", "train.batch_size=4"]
     result = runner.invoke(app, args, catch_exceptions=False)
     assert result.exit_code == 0, result.output
@@ -111,6 +111,8 @@ def test_predict_cli_and_compare_take_few_shot_methods(make_config, tmp_path: Pa
     assert rows["setfit"]["lr"] == "2e-05"
     setfit = json.loads((root / "setfit" / "manifest.json").read_text())
     assert setfit["method_config"]["shots"] == 3  # the config's own block, not the defaults
+    # ranking loss: same-label pairs only, 3 shots x 3 labels x 1 iteration = 9 pairs in batches of 4
+    assert json.loads((root / "setfit" / "metrics.json").read_text())["train"]["steps"] == 3
 
     result = runner.invoke(app, ["predict", str(root / "zeroshot-embed"), "--text", "我的快递到哪了"])
     assert result.exit_code == 0 and any(label in result.output for label in ("refund", "delivery", "account"))

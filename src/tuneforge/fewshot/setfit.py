@@ -1,8 +1,10 @@
 """SetFit (Tunstall et al. 2022): few-shot classification by contrastive tuning of a sentence encoder.
 
 1. Pairs of the labelled texts: per text and iteration, one with a text of the same label (target cosine
-   similarity 1) and one with a text of another label (target 0). The encoder learns from the squared error
-   between the pair's cosine similarity and the target (SetFit's CosineSimilarityLoss). This runs through the
+   similarity 1) and one with a text of another label (target 0). `loss: cosine` (SetFit's default
+   CosineSimilarityLoss): squared error between the pair's cosine similarity and the target. `loss: ranking`
+   (MultipleNegativesRankingLoss, the objective MiniLM was trained with): same-label pairs only; each text must
+   pick its partner among all partners in the batch, those of its own label masked out. This runs through the
    normal training loop (train.lr, batch_size, warm-up, seed, checkpoints, --resume); `method.epochs` passes over
    the pairs, one by default as in SetFit.
 2. A logistic-regression head (scikit-learn) fitted on the tuned embeddings of the same texts; it becomes a
@@ -62,9 +64,11 @@ def sample_shots(examples: Sequence[Example], labels: list[str], shots: int | No
     ]
 
 
-def make_pairs(label_ids: Sequence[int], iterations: int, seed: int) -> list[tuple[int, int, float]]:
+def make_pairs(
+    label_ids: Sequence[int], iterations: int, seed: int, *, negatives: bool = True
+) -> list[tuple[int, int, float]]:
     """(i, j, target) index pairs: per iteration and text i, a same-label j (not i itself where the label has
-    other texts) with target 1.0 and an other-label j with target 0.0."""
+    other texts) with target 1.0 and, with `negatives`, an other-label j with target 0.0."""
     rng = random.Random(seed)
     members: dict[int, list[int]] = {}
     for i, y in enumerate(label_ids):
@@ -78,7 +82,7 @@ def make_pairs(label_ids: Sequence[int], iterations: int, seed: int) -> list[tup
                 j = same[rng.randrange(len(same) - 1)]
                 j = same[-1] if j == i else j
             pairs.append((i, j, 1.0))
-            if others[y]:
+            if negatives and others[y]:
                 pairs.append((i, rng.choice(others[y]), 0.0))
     return pairs
 
@@ -91,12 +95,25 @@ def _collate_pairs(features: Sequence[dict[str, Any]], pad_id: int) -> dict[str,
     return batch
 
 
-def _pair_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+def _embed_pairs(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, ...]:
     device = next(model.parameters()).device
-    embeddings = model(batch["input_ids"].to(device), batch["attention_mask"].to(device))
-    first, second = embeddings.chunk(2)
+    return model(batch["input_ids"].to(device), batch["attention_mask"].to(device)).chunk(2)
+
+
+def _cosine_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    first, second = _embed_pairs(model, batch)
     cosine = (first * second).sum(-1)  # the embeddings are normalised
-    return torch.nn.functional.mse_loss(cosine, batch["labels"].to(device))
+    return torch.nn.functional.mse_loss(cosine, batch["labels"].to(cosine.device))
+
+
+def _ranking_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+    """Text i must find its partner i among all partners of the batch; partners of its own label are no wrong
+    answer and are masked out. Cosine similarities times 20, as sentence-transformers' ranking loss."""
+    first, second = _embed_pairs(model, batch)
+    labels = batch["labels"].to(first.device).long()
+    same_label = (labels[:, None] == labels[None, :]) & ~torch.eye(len(labels), dtype=torch.bool, device=first.device)
+    scores = (20.0 * first @ second.T).masked_fill(same_label, float("-inf"))
+    return torch.nn.functional.cross_entropy(scores, torch.arange(len(labels), device=first.device))
 
 
 def _fit_head(x: np.ndarray, y: np.ndarray, n_labels: int, c: float) -> torch.nn.Linear:
@@ -118,16 +135,17 @@ def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerato
     task = encoder_task(path, data.labels, cfg.train.max_length)
     texts, targets = [e.text for e in examples], [task.label_ids[e.label] for e in examples]
     ids = [f["input_ids"] for f in task.encode(texts)]
+    ranking = method.loss == "ranking"  # same-label pairs whose target is the label: other pairs are negatives
     pairs = [
-        {"input_ids": ids[i], "pair_ids": ids[j], "target": target}
-        for i, j, target in make_pairs(targets, method.iterations, cfg.train.seed)
+        {"input_ids": ids[i], "pair_ids": ids[j], "target": float(targets[i]) if ranking else target}
+        for i, j, target in make_pairs(targets, method.iterations, cfg.train.seed, negatives=not ranking)
     ]
     encoder = SentenceEncoder.from_pretrained(path)
     result = fit(
         encoder,
         pairs,
         collate=lambda features: _collate_pairs(features, task.pad_id),
-        loss_fn=_pair_loss,
+        loss_fn=_ranking_loss if ranking else _cosine_loss,
         evaluate=None,
         cfg=cfg.train.model_copy(update={"epochs": method.epochs}),
         ckpt_dir=run_dir / "checkpoints",

@@ -4,13 +4,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import torch
 from pydantic import TypeAdapter
 
 from tuneforge.config import MethodConfig, load_config
 from tuneforge.data import Example
 from tuneforge.errors import ConfigError, DataError
 from tuneforge.fewshot.base import label_name
-from tuneforge.fewshot.setfit import make_pairs, sample_shots
+from tuneforge.fewshot.setfit import _ranking_loss, make_pairs, sample_shots
 from tuneforge.fewshot.zeroshot_embed import label_texts
 
 LABELS = ["a", "b", "c"]
@@ -56,6 +57,38 @@ def test_pairs_are_balanced_and_never_a_text_with_itself() -> None:
 
 def test_a_lone_example_pairs_with_itself_as_the_positive() -> None:
     assert [(i, j) for i, j, t in make_pairs([0, 1], iterations=1, seed=0) if t == 1.0] == [(0, 0), (1, 1)]
+
+
+def test_pairs_without_negatives_for_the_ranking_loss() -> None:
+    labels = [0, 0, 1, 1, 1]
+    pairs = make_pairs(labels, iterations=3, seed=0, negatives=False)
+    assert len(pairs) == 3 * len(labels)
+    assert all(target == 1.0 and labels[i] == labels[j] and i != j for i, j, target in pairs)
+
+
+class _Fixed(torch.nn.Module):
+    """Returns the given embeddings whatever the input: first texts, then their partners."""
+
+    def __init__(self, embeddings: torch.Tensor) -> None:
+        super().__init__()
+        self.weight = torch.nn.Parameter(torch.zeros(1))
+        self.embeddings = embeddings
+
+    def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        return self.embeddings
+
+
+def test_ranking_loss_does_not_count_same_label_partners_as_wrong() -> None:
+    torch.manual_seed(0)
+    first = torch.nn.functional.normalize(torch.randn(3, 8), dim=-1)
+    second = torch.nn.functional.normalize(torch.randn(3, 8), dim=-1)
+    batch = {"input_ids": torch.zeros(6, 2), "attention_mask": torch.ones(6, 2), "labels": torch.tensor([0.0, 0, 1])}
+    loss = _ranking_loss(_Fixed(torch.cat([first, second])), batch)
+    scores = 20 * first @ second.T
+    scores[0, 1] = scores[1, 0] = float("-inf")  # texts 0 and 1 share a label
+    assert loss == pytest.approx(float(torch.nn.functional.cross_entropy(scores, torch.arange(3))), abs=1e-5)
+    unmasked = torch.nn.functional.cross_entropy(20 * first @ second.T, torch.arange(3))
+    assert float(unmasked) > float(loss)
 
 
 def test_label_texts_default_to_names_and_use_the_template() -> None:
