@@ -39,7 +39,7 @@ INTENTS = {
 
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer BERT with hidden size 32 and the packaged MiniLM's tokenizer (it covers Chinese characters)."""
+    """A 2-layer BERT, hidden size 32, with the packaged MiniLM's tokenizer (244 Chinese characters; others: [UNK])."""
     import torch
     from transformers import AutoTokenizer, BertConfig, BertModel
 

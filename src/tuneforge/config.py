@@ -342,6 +342,11 @@ class Config(_Frozen):
         "text-classification", description="What the model learns: a label per text, or entity spans."
     )
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
+    extend_vocab: bool = Field(
+        False,
+        description="Add the training texts' pieces that the tokenizer maps to [UNK] (e.g. Chinese characters "
+        "with an English model) as new tokens; needs method full, which trains their embeddings.",
+    )
     data: DataConfig
     train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
     method: MethodConfig = Field(default_factory=FullMethod, description="Which parameters are trained and how.")
@@ -374,6 +379,10 @@ class Config(_Frozen):
 
     @model_validator(mode="after")
     def _options_fit_the_task(self) -> Config:
+        if self.extend_vocab and self.method.name != "full":
+            raise ValueError(
+                f"extend_vocab adds token embeddings that only method full trains and saves, not {self.method.name}"
+            )
         if self.task != "token-classification":
             if self.data.format == "conll":
                 raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")

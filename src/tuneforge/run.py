@@ -24,6 +24,7 @@ from tuneforge.rundir import finalize, staging_dir, write_json, write_text
 from tuneforge.tasks import TASKS, Task
 from tuneforge.track.mlflow import NullTracker, start_tracking
 from tuneforge.train.loop import FitResult, fit
+from tuneforge.vocab import coverage_warning, extend_vocabulary
 
 __all__ = ["check_data", "train"]
 
@@ -38,7 +39,22 @@ def _tokenizer(cfg: Config) -> Any:
 
 def check_data(cfg: Config) -> PreparedData:
     """Validate and profile the data only; raises DataError under `on_error: fail` when rows are bad."""
-    return TASKS[cfg.task].prepare_data(cfg, _tokenizer(cfg))
+    tokenizer = _tokenizer(cfg)
+    data = TASKS[cfg.task].prepare_data(cfg, tokenizer)
+    _check_vocabulary(cfg, tokenizer, data)
+    return data
+
+
+def _check_vocabulary(cfg: Config, tokenizer: Any, data: PreparedData) -> list[str]:
+    """Warn in the data report about text the tokenizer cannot represent; with extend_vocab, add it as tokens."""
+    texts = [example.text for example in data.train]
+    if warning := coverage_warning(tokenizer, texts, cfg.model):
+        data.report.warnings.append(warning)
+    if not cfg.extend_vocab:
+        return []
+    added = extend_vocabulary(tokenizer, texts)
+    data.report.warnings.append(f"extend_vocab: added {len(added):,} tokens seen at least twice in train")
+    return added
 
 
 def _write_outputs(run_dir: Path, cfg: Config, task: Task, results: dict[str, Any]) -> None:
@@ -60,6 +76,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     set_seed(cfg.train.seed)
     tokenizer = _tokenizer(cfg)
     data = TASKS[cfg.task].prepare_data(cfg, tokenizer)
+    added_tokens = _check_vocabulary(cfg, tokenizer, data)
     main = accelerator.is_main_process
     if main:
         get_console().print(data.report.render())
@@ -75,7 +92,10 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
             task, model, result, fit_seconds = fitted.task, fitted.model, fitted.result, fitted.seconds
         else:
             task = TASKS[cfg.task].for_training(cfg, tokenizer, data)
-            model = apply_method(task.build_model(resolve_model(cfg.model)), cfg.method)
+            model = task.build_model(resolve_model(cfg.model))
+            if added_tokens:  # new rows start at the mean embedding (transformers' default), then train
+                model.resize_token_embeddings(len(tokenizer))
+            model = apply_method(model, cfg.method)
             result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
     except BaseException:
         tracker.end("KILLED")  # interrupted or crashed; a --resume continues this MLflow run

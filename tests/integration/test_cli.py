@@ -100,3 +100,26 @@ def test_run_config_is_resolved(make_config, tmp_path: Path) -> None:
     assert _invoke("train", config).exit_code == 0
     saved = yaml.safe_load((tmp_path / "runs" / "tiny" / "config.yaml").read_text())
     assert saved["train"]["epochs"] == 1 and saved["train"]["lr"] == 5e-5
+
+
+def test_extend_vocab_trains_and_predicts_chinese(make_config, tmp_path: Path) -> None:
+    rows = [("我的退款什么时候到账", "refund"), ("退款多久能到账", "refund"), ("包裹什么时候发货", "delivery")]
+    data = tmp_path / "zh.csv"
+    with data.open("w", encoding="utf-8", newline="") as handle:
+        csv.writer(handle).writerows(
+            [("text", "label"), *(rows * 1), *((f"{t} {i}", y) for i in range(8) for t, y in rows)]
+        )
+    config = make_config(data={"train": str(data), "split": {"validation": 0.2, "test": 0, "seed": 1}})
+
+    checked = _invoke("data", "check", config)
+    assert "unknown to the tokenizer" in checked.output and "extend_vocab" in checked.output
+    result = _invoke("train", config, "--set", "extend_vocab=true", "--set", "train.epochs=1")
+    assert result.exit_code == 0, result.output
+    run = tmp_path / "runs" / "tiny"
+    report = (run / "data_report.md").read_text(encoding="utf-8")
+    assert "extend_vocab: added" in report
+    classifier = TextClassifier.load(run)
+    vocabulary = classifier.task.tokenizer.get_vocab()
+    assert "退" in vocabulary and "款" in vocabulary
+    assert classifier.model.get_input_embeddings().num_embeddings == len(classifier.task.tokenizer)
+    assert classifier.predict(["退款到账了吗"])[0].label in {"refund", "delivery"}

@@ -74,3 +74,9 @@ def test_unknown_method_name_suggests_one(tmp_path: Path) -> None:
         load_config(
             _write(tmp_path, "data: {train: TRAIN}\nmethod: {name: adalora, warmup_share: 0.5, final_share: 0.5}\n")
         )
+
+
+def test_extend_vocab_needs_full_fine_tuning(tmp_path: Path) -> None:
+    config = _write(tmp_path, "data: {train: TRAIN}\nextend_vocab: true\nmethod: lora\n")
+    with pytest.raises(ConfigError, match="extend_vocab .* not lora"):
+        load_config(config)
