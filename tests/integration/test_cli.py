@@ -104,6 +104,7 @@ def test_run_config_is_resolved(make_config, tmp_path: Path) -> None:
 
 def test_extend_vocab_trains_and_predicts_chinese(make_config, tmp_path: Path) -> None:
     rows = [("我的退款什么时候到账", "refund"), ("退款多久能到账", "refund"), ("包裹什么时候发货", "delivery")]
+    rows += [("where is my refund", "refund"), ("when will my parcel ship", "delivery")]
     data = tmp_path / "zh.csv"
     with data.open("w", encoding="utf-8", newline="") as handle:
         csv.writer(handle).writerows(
@@ -118,6 +119,7 @@ def test_extend_vocab_trains_and_predicts_chinese(make_config, tmp_path: Path) -
     run = tmp_path / "runs" / "tiny"
     report = (run / "data_report.md").read_text(encoding="utf-8")
     assert "extend_vocab: added" in report
+    assert "## By script (validation)" in (run / "report.md").read_text(encoding="utf-8")
     classifier = TextClassifier.load(run)
     vocabulary = classifier.task.tokenizer.get_vocab()
     assert "退" in vocabulary and "款" in vocabulary

@@ -34,6 +34,13 @@ def render_report(title: str, metrics: dict[str, Any], *, plots: dict[str, str] 
             "",
             markdown_table(metrics[split]["per_class"], ["label", "precision", "recall", "f1", "support"]),
         ]
+        if by_script := metrics[split].get("by_script"):
+            parts += [
+                "",
+                f"## By script ({split})",
+                "",
+                markdown_table(by_script, ["script", "accuracy", "macro_f1", "size"]),
+            ]
     if train := metrics.get("train"):
         parts += ["", "## Training", "", markdown_table([train], list(train))]
     if history := metrics.get("history"):

@@ -17,6 +17,7 @@ from tuneforge.data import Example, PreparedData, prepare_data
 from tuneforge.evaluate.metrics import classification_metrics, per_class_table
 from tuneforge.evaluate.plots import plot_confusion
 from tuneforge.evaluate.report import render_report
+from tuneforge.evaluate.slices import indices_by_script
 from tuneforge.tasks.base import Feature
 from tuneforge.tasks.first_token import first_token_last_layer
 
@@ -141,16 +142,20 @@ class TextClassification:
     def evaluate_examples(
         self, model: torch.nn.Module, examples: Sequence[Example], *, batch_size: int
     ) -> dict[str, Any]:
-        """Metrics, per-class table and confusion matrix of one labelled split."""
-        confusion, loss = self.confusion(
-            model, self.encode_examples(examples), batch_size=batch_size, accelerator=None
-        )
+        """Metrics, per-class table and confusion matrix of one labelled split, and scores per script if mixed."""
+        features = self.encode_examples(examples)
+        confusion, loss = self.confusion(model, features, batch_size=batch_size, accelerator=None)
+        by_script = []
+        for script, indices in indices_by_script([e.text for e in examples]).items():
+            part, _ = self.confusion(model, [features[i] for i in indices], batch_size=batch_size, accelerator=None)
+            by_script.append({"script": script, **classification_metrics(part), "size": len(indices)})
         return {
             "loss": loss,
             **classification_metrics(confusion),
             "per_class": per_class_table(confusion, self.labels),
             "confusion": confusion.tolist(),
             "size": len(examples),
+            **({"by_script": by_script} if by_script else {}),
         }
 
     def plots(self, run_dir: Path, results: dict[str, Any]) -> dict[str, str]:
