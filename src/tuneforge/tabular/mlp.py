@@ -17,7 +17,7 @@ from accelerate.utils import set_seed
 
 from tuneforge.config import Config, TrainConfig
 from tuneforge.tabular.config import MlpSettings, TabularConfig
-from tuneforge.tabular.families import one_hot_scaled
+from tuneforge.tabular.families import one_hot_scaled, one_thread
 from tuneforge.tabular.schema import Schema
 from tuneforge.train.checkpoint import load_weights, save_weights
 from tuneforge.train.loop import fit
@@ -74,7 +74,7 @@ class TorchMLP:
         inputs = self.preprocess_.transform(frame).astype(np.float32)
         self.network_ = build_network(inputs.shape[1], self.settings)
         features = [{"input_ids": x, "label": int(label)} for x, label in zip(inputs, y, strict=True)]
-        with tempfile.TemporaryDirectory(prefix="tuneforge-mlp-") as ckpt:
+        with tempfile.TemporaryDirectory(prefix="tuneforge-mlp-") as ckpt, one_thread():
             fit(
                 self.network_,
                 features,
@@ -91,7 +91,7 @@ class TorchMLP:
     def predict_proba(self, frame: pd.DataFrame) -> np.ndarray:
         assert self.network_ is not None, "fit or load first"
         inputs = torch.tensor(self.preprocess_.transform(frame).astype(np.float32))
-        with torch.inference_mode():
+        with torch.inference_mode(), one_thread():
             return self.network_(inputs).softmax(-1)[:, 1].numpy()
 
     def save(self, folder: Path) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import torch
 import yaml
 from rich import get_console
 
@@ -30,6 +31,8 @@ __all__ = ["train"]
 def train(cfg: Config, *, resume: bool = False) -> Path:
     """Compare the configured model families by cross-validation and save the best one; returns the run dir."""
     tabular = check_tabular_config(cfg)
+    if cfg.train.threads:  # the language model's threads, as in text classification
+        torch.set_num_threads(cfg.train.threads)
     data = load_training(cfg)
     get_console().print(data.report.render())
     run_dir = staging_dir(cfg.output_dir, resume=resume)
@@ -137,7 +140,6 @@ def _write_inputs(run_dir: Path, cfg: Config, data: TrainingData) -> None:
 
 def _manifest(cfg: Config, data: TrainingData, best: str, threshold: float) -> dict[str, Any]:
     import sklearn
-    import torch
 
     return {
         "task": cfg.task,
