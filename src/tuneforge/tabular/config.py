@@ -43,6 +43,9 @@ class LmSettings(_Frozen):
     batch_size: int = Field(16, ge=1, description="Rows per optimiser step.")
     lr: float = Field(5e-5, gt=0, description="Peak learning rate of AdamW (linear decay, 10% warm-up).")
     max_length: int = Field(128, ge=16, description="Tokens per serialised row; longer rows are truncated.")
+    freeze_layers: int | None = Field(
+        None, ge=0, description="Freeze the embeddings and this many lower layers (method freeze); null trains all."
+    )
 
 
 class TabularConfig(_Frozen):

@@ -13,8 +13,9 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from tuneforge.classifier import TextClassifier
-from tuneforge.config import Config, FullMethod, TrainConfig
+from tuneforge.config import Config, FreezeMethod, FullMethod, TrainConfig
 from tuneforge.export import save_model
+from tuneforge.methods import apply_method
 from tuneforge.models import resolve_model
 from tuneforge.tabular.config import TabularConfig
 from tuneforge.tabular.schema import Schema
@@ -69,6 +70,8 @@ class TextLM:
             AutoTokenizer.from_pretrained(path), self.schema.classes, self.tabular.lm.max_length, None
         )
         model = task.build_model(path)
+        if self.tabular.lm.freeze_layers is not None:  # no backward pass through frozen layers: cheaper on CPU
+            model = apply_method(model, FreezeMethod(name="freeze", freeze_layers=self.tabular.lm.freeze_layers))
         labels = [self.schema.classes[i] for i in y]
         accelerator = Accelerator(cpu=True)
         with tempfile.TemporaryDirectory(prefix="tuneforge-lm-") as ckpt:
