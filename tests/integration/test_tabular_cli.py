@@ -120,6 +120,8 @@ def test_bad_rows_fail_with_file_line_and_column(tabular_config, tmp_path: Path)
     raw = yaml.safe_load(config.read_text(encoding="utf-8"))
     raw["data"]["train"] = str(dirty)
     config.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    result = runner.invoke(app, ["data", "check", str(config)])
+    assert result.exit_code == 1 and f"{dirty}:4: field 'monthly_income'" in " ".join(result.output.split())
     result = runner.invoke(app, ["train", str(config)])
     assert result.exit_code == 2
     assert f"{dirty}:4: field 'monthly_income': expected a number, got 'lots'" in " ".join(result.output.split())

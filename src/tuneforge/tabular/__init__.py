@@ -14,9 +14,17 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
+    from tuneforge.tabular.data import TrainingData
     from tuneforge.tabular.predictor import TabularPredictor
 
-__all__ = ["load", "train"]
+__all__ = ["check_data", "load", "train"]
+
+
+def check_data(cfg: Config) -> TrainingData:
+    """Infer the schema and validate every row of data.train, without training; `.report` is the DataReport."""
+    from tuneforge.tabular.data import load_training
+
+    return load_training(cfg)
 
 
 def train(cfg: Config, *, resume: bool = False) -> Path:

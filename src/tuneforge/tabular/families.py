@@ -17,9 +17,12 @@ import numpy as np
 import pandas as pd
 
 from tuneforge.config import Config
+from tuneforge.errors import DataError
 from tuneforge.tabular.schema import Schema
 
 __all__ = ["FAMILIES", "NAMES", "Family", "make_family", "one_hot_scaled", "one_thread"]
+
+_MAX_TREE_CATEGORIES = 254  # HistGradientBoosting's 255 bins, one of them kept for missing values
 
 NAMES = {
     "hgb": "HistGradientBoosting",
@@ -112,6 +115,13 @@ class GradientBoosting(_SklearnFamily):
         from sklearn.preprocessing import OrdinalEncoder
 
         categorical = self.schema.of_kind("categorical")
+        if wide := [
+            f"{c.name} ({len(c.categories)})" for c in categorical if len(c.categories) > _MAX_TREE_CATEGORIES
+        ]:
+            raise DataError(
+                f"HistGradientBoosting takes at most {_MAX_TREE_CATEGORIES} categories per column; too many in "
+                f"{', '.join(wide)}: list such columns in tabular.exclude, or leave hgb out of tabular.models"
+            )
         # Unseen categories become NaN, which the trees send down the missing-value branch.
         encode = ColumnTransformer(
             [
