@@ -71,8 +71,19 @@ class TabularConfig(_Frozen):
     folds: int = Field(5, ge=2, le=20, description="Stratified cross-validation folds.")
     seed: int = Field(42, description="Seed of the folds and of every model.")
     models: list[Family] = Field(list(FAMILIES), min_length=1, description="Model families compared.")
+    serve_from: list[Family] | None = Field(
+        None, description="Families that may be refitted and served as the best; default every compared family."
+    )
     cost: CostMatrix = Field(default_factory=CostMatrix, description="Costs of wrong decisions.")
     importance_repeats: int = Field(5, ge=1, description="Shuffles per column for permutation importance.")
     top_features: int = Field(3, ge=1, description="Contributing features returned per predicted row.")
     mlp: MlpSettings = Field(default_factory=MlpSettings, description="The PyTorch MLP.")
     lm: LmSettings = Field(default_factory=LmSettings, description="The language model fine-tuned on rows as text.")
+
+    @model_validator(mode="after")
+    def _served_family_is_compared(self) -> TabularConfig:
+        if self.serve_from is not None and not set(self.serve_from) <= set(self.models):
+            raise ValueError(f"serve_from {self.serve_from} must be a subset of models {self.models}")
+        if self.serve_from == []:
+            raise ValueError("serve_from must name at least one family, or be null for all")
+        return self

@@ -41,7 +41,9 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     try:
         started = time.perf_counter()
         families = cross_validate(cfg, data, run_dir / "cv")
-        best = max(families, key=lambda name: families[name].summary()["metrics"]["roc_auc"]["mean"])
+        best = max(
+            tabular.serve_from or families, key=lambda name: families[name].summary()["metrics"]["roc_auc"]["mean"]
+        )
         importances = _importances(cfg, data, families[best])
         final = make_family(best, data.schema, cfg).fit(data.parsed.frame, data.parsed.labels)
         final.save(run_dir / "model")
@@ -98,6 +100,7 @@ def _results(
         "cost": cost.model_dump(),
         "bayes_threshold": cost.false_positive / (cost.false_positive + cost.false_negative),
         "best_model": best,
+        "served_candidates": tabular.serve_from or tabular.models,
         "models": {name: result.summary() for name, result in families.items()},
         "permutation_importance": {"model": best, "metric": "roc_auc", "columns": importances},
         "schema": data.schema.to_dict(),

@@ -19,6 +19,17 @@ def _cell(metric: dict[str, float]) -> str:
     return f"{metric['mean']:.4f} ± {metric['std']:.4f}"
 
 
+def _among(results: dict[str, Any]) -> str:
+    candidates, models = results["served_candidates"], results["models"]
+    if set(candidates) == set(models):
+        return ""
+    top = max(models, key=lambda key: models[key]["metrics"]["roc_auc"]["mean"])
+    return (
+        " among the families that may be served (tabular.serve_from: " + ", ".join(candidates) + "; highest of "
+        f"all: {models[top]['name']}, {models[top]['metrics']['roc_auc']['mean']:.4f})"
+    )
+
+
 def render_tabular_report(title: str, results: dict[str, Any], plots: dict[str, str]) -> str:
     cost, best = results["cost"], results["best_model"]
     lines = [
@@ -42,7 +53,8 @@ def render_tabular_report(title: str, results: dict[str, Any], plots: dict[str, 
         "is tuned on the folds it is measured on (optimistic); cost/row @Bayes uses the untuned threshold "
         f"{results['bayes_threshold']:.3f} = cost_fp / (cost_fp + cost_fn), right for calibrated probabilities.",
         "",
-        f"Best by mean ROC-AUC: **{results['models'][best]['name']}**, refitted on all rows; `tuneforge predict` "
+        f"Best by mean ROC-AUC{_among(results)}: **{results['models'][best]['name']}**, refitted on all rows; "
+        "`tuneforge predict` "
         f"serves it with the threshold {results['models'][best]['threshold']:.3f}.",
         "",
         "## Schema",
