@@ -38,3 +38,8 @@ def test_held_out_files_are_refused(tmp_path: Path) -> None:
     cfg = load_config(_write(tmp_path, data={"train": str(tmp_path / "t.csv"), "test": str(tmp_path / "t.csv")}))
     with pytest.raises(ConfigError, match="data.test: tabular-classification scores models by cross-validation"):
         check_tabular_config(cfg)
+
+
+def test_served_families_must_be_compared(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="serve_from \\['lm'\\] must be a subset of models"):
+        load_config(_write(tmp_path, tabular={"models": ["hgb", "logreg"], "serve_from": ["lm"]}))
