@@ -46,3 +46,8 @@ lint: setup
 
 clean:
 	rm -rf runs mlruns .partial
+
+credit-demo: setup
+	$(BIN)/tuneforge train configs/credit-demo.yaml
+	$(BIN)/tuneforge predict runs/credit-demo --input examples/credit/new_applications.csv --output runs/credit-demo/scored.jsonl
+	$(BIN)/tuneforge evaluate runs/credit-demo --data examples/credit/new_applications.csv

@@ -32,7 +32,13 @@ def _is_ner(run_dir: Path) -> bool:
     return read_json(run_dir / "manifest.json").get("task") == "token-classification"
 
 
+def _is_tabular(run_dir: Path) -> bool:
+    return read_json(run_dir / "manifest.json").get("task") == "tabular-classification"
+
+
 def predict_texts(run_dir: Path, texts: list[str]) -> None:
+    if _is_tabular(run_dir):
+        raise DataError(f"{run_dir} scores table rows, not texts: give a CSV, JSONL or Parquet file with --input")
     if _is_ner(run_dir):
         from tuneforge.predict_spans import predict_span_texts
 
@@ -61,6 +67,10 @@ def read_rows_to_predict(
 
 def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str | None = None) -> None:
     """Write `output` (.csv or .jsonl): every input column plus `label` and `score` (NER: `entities`)."""
+    if _is_tabular(run_dir):
+        from tuneforge.tabular.files import predict_table_file
+
+        return predict_table_file(run_dir, source, output)
     if _is_ner(run_dir):
         from tuneforge.predict_spans import predict_span_file
 
@@ -86,6 +96,10 @@ def write_records(path: Path, columns: list[str], records: list[dict[str, Any]])
 
 def evaluate_file(run_dir: Path, source: Path) -> dict[str, Any]:
     """Evaluate on a labelled file, cleaned and validated as in training (bad rows skipped and listed)."""
+    if _is_tabular(run_dir):
+        from tuneforge.tabular.files import evaluate_table_file
+
+        return evaluate_table_file(run_dir, source)
     if _is_ner(run_dir):
         from tuneforge.predict_spans import evaluate_span_file
 

@@ -13,6 +13,7 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from rich import get_console
 
+from tuneforge import tabular
 from tuneforge.config import Config
 from tuneforge.data import PreparedData, write_rejected
 from tuneforge.evaluate.plots import plot_learning_curve
@@ -39,6 +40,8 @@ def _tokenizer(cfg: Config) -> Any:
 
 def check_data(cfg: Config) -> PreparedData:
     """Validate and profile the data only; raises DataError under `on_error: fail` when rows are bad."""
+    if cfg.task == "tabular-classification":
+        return tabular.check_data(cfg)  # type: ignore[return-value]  # has the .report that `data check` shows
     tokenizer = _tokenizer(cfg)
     data = TASKS[cfg.task].prepare_data(cfg, tokenizer)
     _check_vocabulary(cfg, tokenizer, data)
@@ -69,6 +72,8 @@ def _write_outputs(run_dir: Path, cfg: Config, task: Task, results: dict[str, An
 
 def train(cfg: Config, *, resume: bool = False) -> Path:
     """Run the whole pipeline for `cfg` and return the finished run directory."""
+    if cfg.task == "tabular-classification":
+        return tabular.train(cfg, resume=resume)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     # cpu=True lets Accelerate run DDP over gloo when launched with several processes on a machine without GPUs.
