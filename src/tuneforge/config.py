@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneforge.errors import ConfigError
+from tuneforge.recommend.config import RecommendConfig
 
 __all__ = [
     "AdaLoraMethod",
@@ -338,7 +339,7 @@ class TrackingConfig(_Frozen):
 
 
 class Config(_Frozen):
-    task: Literal["text-classification", "token-classification"] = Field(
+    task: Literal["text-classification", "token-classification", "recommendation"] = Field(
         "text-classification", description="What the model learns: a label per text, or entity spans."
     )
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
@@ -349,6 +350,7 @@ class Config(_Frozen):
     tracking: TrackingConfig = Field(
         default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block."
     )
+    recommend: RecommendConfig | None = Field(None, description="task: recommendation: item file, columns, models.")
 
     @field_validator("tracking", mode="before")
     @classmethod

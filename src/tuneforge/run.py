@@ -13,6 +13,7 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from rich import get_console
 
+from tuneforge import recommend
 from tuneforge.config import Config
 from tuneforge.data import PreparedData, write_rejected
 from tuneforge.evaluate.plots import plot_learning_curve
@@ -53,6 +54,8 @@ def _write_outputs(run_dir: Path, cfg: Config, task: Task, results: dict[str, An
 
 def train(cfg: Config, *, resume: bool = False) -> Path:
     """Run the whole pipeline for `cfg` and return the finished run directory."""
+    if cfg.task == "recommendation":
+        return recommend.train(cfg, resume=resume)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     # cpu=True lets Accelerate run DDP over gloo when launched with several processes on a machine without GPUs.
