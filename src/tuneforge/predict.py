@@ -32,7 +32,15 @@ def _is_ner(run_dir: Path) -> bool:
     return read_json(run_dir / "manifest.json").get("task") == "token-classification"
 
 
+def _is_recommendation(run_dir: Path) -> bool:
+    return read_json(run_dir / "manifest.json").get("task") == "recommendation"
+
+
 def predict_texts(run_dir: Path, texts: list[str]) -> None:
+    if _is_recommendation(run_dir):
+        from tuneforge.recommend.commands import predict_records
+
+        return predict_records(run_dir, [{"text": t} for t in texts])
     if _is_ner(run_dir):
         from tuneforge.predict_spans import predict_span_texts
 
@@ -61,6 +69,10 @@ def read_rows_to_predict(
 
 def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str | None = None) -> None:
     """Write `output` (.csv or .jsonl): every input column plus `label` and `score` (NER: `entities`)."""
+    if _is_recommendation(run_dir):
+        from tuneforge.recommend.commands import recommend_file
+
+        return recommend_file(run_dir, source, output, text_column)
     if _is_ner(run_dir):
         from tuneforge.predict_spans import predict_span_file
 
@@ -86,6 +98,10 @@ def write_records(path: Path, columns: list[str], records: list[dict[str, Any]])
 
 def evaluate_file(run_dir: Path, source: Path) -> dict[str, Any]:
     """Evaluate on a labelled file, cleaned and validated as in training (bad rows skipped and listed)."""
+    if _is_recommendation(run_dir):
+        from tuneforge.recommend.commands import evaluate_interactions
+
+        return evaluate_interactions(run_dir, source)
     if _is_ner(run_dir):
         from tuneforge.predict_spans import evaluate_span_file
 

@@ -51,10 +51,10 @@ def fit_mf(
     matrix = sp.csr_matrix(
         (np.full(len(rows), cfg.alpha, dtype=np.float32), (rows, cols)), shape=(len(histories), n_items)
     )
-    model = AlternatingLeastSquares(
-        factors=factors, regularization=regularization, iterations=cfg.iterations, random_state=seed
-    )
     with threadpool_limits(1, "blas"):  # implicit parallelises itself; a threaded BLAS under it slows it down
+        model = AlternatingLeastSquares(
+            factors=factors, regularization=regularization, iterations=cfg.iterations, random_state=seed
+        )
         model.fit(matrix, show_progress=False)
     return MatrixFactorisation(np.asarray(model.user_factors), np.asarray(model.item_factors))
 

@@ -64,8 +64,11 @@ def _item_vectors(cfg: Config, catalogue: Catalogue, run_dir: Path) -> tuple[np.
         cached = folder / f"item_text_vectors.{key}.npy"
         if cached.is_file():
             return np.load(cached), key
-    encoder = SentenceEncoder(cfg.model, cfg.train.max_length)
-    return encoder.encode(catalogue.texts, _settings(cfg).encoder_batch), key
+    get_console().print(f"embedding {len(catalogue.texts)} item texts with {cfg.model}")
+    vectors = SentenceEncoder(cfg.model, cfg.train.max_length).encode(catalogue.texts, _settings(cfg).encoder_batch)
+    (run_dir / "model").mkdir(exist_ok=True)
+    np.save(run_dir / "model" / f"item_text_vectors.{key}.npy", vectors)  # kept at once: --resume reuses it
+    return vectors, key
 
 
 def _loop_config(cfg: Config, k: int) -> Any:
@@ -136,6 +139,7 @@ def _compare(
     known = [split.history(u, "test") for u in range(len(split.users))]  # train + validation items
 
     started = time.perf_counter()
+    get_console().print(f"ALS: {len(settings.mf.factors) * len(settings.mf.regularization)} settings on validation")
     (factors, regularization), grid = select_mf(split.train, validation, n_items, settings.mf, k, seed)
     mf = fit_mf(known, n_items, factors, regularization, settings.mf, seed)
     seconds["mf"] = round(time.perf_counter() - started, 2)
@@ -178,12 +182,12 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     set_seed(cfg.train.seed)
-    run_dir = staging_dir(cfg.output_dir, resume=resume)
     catalogue = read_catalogue(settings, cfg.data.encoding, cfg.data.on_error)
     interactions = read_interactions(cfg.data.train, settings, catalogue, cfg.data.encoding, cfg.data.on_error)
     split = split_interactions(interactions, len(catalogue.ids), settings.cold_fraction, cfg.train.seed)
     summary = data_summary(cfg, catalogue, interactions, split)
     get_console().print(summary["markdown"])
+    run_dir = staging_dir(cfg.output_dir, resume=resume)
     write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
     write_json(run_dir / "data_report.json", summary["counts"])
     write_text(run_dir / "data_report.md", summary["markdown"])

@@ -37,7 +37,7 @@ def data_summary(cfg: Config, catalogue: Catalogue, interactions: Interactions, 
 
 
 def _table(scores: dict[str, dict[str, Any]], k: int) -> list[str]:
-    rows = ["| model | Recall@%d | NDCG@%d | cases |" % (k, k), "|---|---|---|---|"]
+    rows = [f"| model | Recall@{k} | NDCG@{k} | cases |", "|---|---|---|---|"]
     for name, value in scores.items():
         if value is None:
             continue
@@ -72,7 +72,10 @@ def write_report(run_dir: Path, cfg: Config, results: dict[str, Any]) -> None:
         "",
         "![learning curve](learning_curve.png)",
     ]
-    rows = [{"method": _NAMES[n], **{m.split("@")[0]: v[m] for m in v if "@" in m}} for n, v in results["test"].items()]
+    rows = [
+        {"method": _NAMES[name], "recall": scores[f"recall@{k}"], "ndcg": scores[f"ndcg@{k}"]}
+        for name, scores in results["test"].items()
+    ]
     plot_comparison(rows, {"recall": f"Recall@{k}", "ndcg": f"NDCG@{k}"}, run_dir / "comparison.png", "test")
     if results["tower"]["history"]:
         plot_learning_curve(results["tower"]["history"], run_dir / "learning_curve.png", f"ndcg@{k}")

@@ -1,7 +1,8 @@
 """What a recommendation run keeps in `model/`, and `Recommender`: the library predictor that reads it back.
 
 >>> from tuneforge.recommend import load
->>> load("runs/recsys-demo").predict([{"user": "u001"}, {"text": "space adventure with robots", "k": 5}])  # doctest: +SKIP
+>>> recommender = load("runs/recsys-demo")  # doctest: +SKIP
+>>> recommender.predict([{"user": "u001"}, {"text": "space adventure with robots", "k": 5}])  # doctest: +SKIP
 [{"user": "u001", "items": [{"item": "m12", "title": "...", "score": 3.1}, ...]}, ...]
 """
 
@@ -31,7 +32,8 @@ def save_recommender(
 ) -> None:
     folder = run_dir / "model"
     folder.mkdir(exist_ok=True)
-    np.save(folder / f"item_text_vectors.{key}.npy", vectors)
+    if not (folder / f"item_text_vectors.{key}.npy").is_file():  # reused from an earlier run
+        np.save(folder / f"item_text_vectors.{key}.npy", vectors)
     save_file(models["tower"].state_dict(), str(folder / "tower.safetensors"))
     np.save(folder / "popularity.npy", models["popularity"].counts)
     np.save(folder / "mf_user_factors.npy", models["mf"].user_factors)
