@@ -57,17 +57,18 @@ def _cases(split: Split, stage: str) -> list[Case]:
     return [(u, split.history(u, stage), t) for u, t in enumerate(targets) if t is not None]
 
 
-def _item_vectors(cfg: Config, catalogue: Catalogue, run_dir: Path) -> tuple[np.ndarray, str]:
-    """Sentence vectors of every item text, reused from the previous run when model and texts are unchanged."""
+def _item_vectors(cfg: Config, catalogue: Catalogue) -> tuple[np.ndarray, str]:
+    """Sentence vectors of every item text, cached beside the run (runs/.embeddings/) by model and texts."""
     key = embedding_key(cfg.model, cfg.train.max_length, catalogue.texts)
-    for folder in (run_dir / "model", cfg.output_dir / "model"):
-        cached = folder / f"item_text_vectors.{key}.npy"
-        if cached.is_file():
-            return np.load(cached), key
+    cached = cfg.output_dir.parent / ".embeddings" / f"{key}.npy"
+    if cached.is_file():
+        return np.load(cached), key
     get_console().print(f"embedding {len(catalogue.texts)} item texts with {cfg.model}")
     vectors = SentenceEncoder(cfg.model, cfg.train.max_length).encode(catalogue.texts, _settings(cfg).encoder_batch)
-    (run_dir / "model").mkdir(exist_ok=True)
-    np.save(run_dir / "model" / f"item_text_vectors.{key}.npy", vectors)  # kept at once: --resume reuses it
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cached.with_name(f"{key}.tmp.npy")
+    np.save(tmp, vectors)
+    tmp.replace(cached)
     return vectors, key
 
 
@@ -195,7 +196,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
         write_rejected(run_dir / "rejected_rows.csv", catalogue.rejected + interactions.rejected)
 
     started = time.perf_counter()
-    vectors, key = _item_vectors(cfg, catalogue, run_dir)
+    vectors, key = _item_vectors(cfg, catalogue)
     encode_seconds = round(time.perf_counter() - started, 2)
     tracker = start_tracking(cfg, run_dir)
     try:

@@ -32,8 +32,7 @@ def save_recommender(
 ) -> None:
     folder = run_dir / "model"
     folder.mkdir(exist_ok=True)
-    if not (folder / f"item_text_vectors.{key}.npy").is_file():  # reused from an earlier run
-        np.save(folder / f"item_text_vectors.{key}.npy", vectors)
+    np.save(folder / f"item_text_vectors.{key}.npy", vectors)
     save_file(models["tower"].state_dict(), str(folder / "tower.safetensors"))
     np.save(folder / "popularity.npy", models["popularity"].counts)
     np.save(folder / "mf_user_factors.npy", models["mf"].user_factors)
@@ -112,7 +111,7 @@ class Recommender:
         model = self.tower.model
         query = model.text_vectors(torch.from_numpy(self._encoder.encode([text])))
         user = model.encode_history(query.unsqueeze(1), torch.zeros(1, 1, dtype=torch.bool))
-        return (user @ model.item_vectors().T)[0].numpy()
+        return model.scores(user, model.item_vectors())[0].numpy()
 
     def _top(self, scores: np.ndarray, k: int) -> list[dict[str, Any]]:
         best = np.argsort(-scores, kind="stable")[:k]
