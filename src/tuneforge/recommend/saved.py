@@ -101,17 +101,19 @@ class Recommender:
             raise DataError(f"a record needs a 'user' or a non-empty 'text', got {record!r}")
         return {"text": text, "items": self._top(self.score_text(text), k)}
 
-    @torch.inference_mode()
     def score_text(self, text: str) -> np.ndarray:
-        """Scores of every item for a description of interests, read by the user tower as a one-item history."""
+        """Cosine similarity of the description and each item text, in the sentence encoder's space.
+
+        Read by the user tower as a one-item history instead, a description was outranked by the learned
+        popularity bias (MovieLens: "space adventure with robots" gave Pulp Fiction first), so the encoder's
+        own similarity, which it was trained for, ranks free text.
+        """
         if self._encoder is None:
             from tuneforge.recommend.encode import SentenceEncoder
 
             self._encoder = SentenceEncoder(self.config.model, self.config.train.max_length)
-        model = self.tower.model
-        query = model.text_vectors(torch.from_numpy(self._encoder.encode([text])))
-        user = model.encode_history(query.unsqueeze(1), torch.zeros(1, 1, dtype=torch.bool))
-        return model.scores(user, model.item_vectors())[0].numpy()
+        query = self._encoder.encode([text])[0]
+        return self.tower.model.text.numpy() @ query
 
     def _top(self, scores: np.ndarray, k: int) -> list[dict[str, Any]]:
         best = np.argsort(-scores, kind="stable")[:k]
