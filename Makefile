@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo ner-demo test test-slow bench bench-ner lint clean
+.PHONY: setup demo ner-demo recsys-demo test test-slow bench bench-ner lint clean
 
 $(BIN)/tuneforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ ner-demo: setup
 	$(BIN)/tuneforge train configs/ner-demo.yaml
 	$(BIN)/tuneforge predict runs/ner-demo --text "张伟在北京下单了订单 A1029" --text "Hi, this is Emma Brown from Berlin."
 	$(BIN)/tuneforge evaluate runs/ner-demo --data examples/ner/test.conll
+
+recsys-demo: setup
+	$(BIN)/tuneforge train configs/recsys-demo.yaml
+	$(BIN)/tuneforge predict runs/recsys-demo --user u001 --text "space adventure with robots" --text "做饺子的纪录片"
 
 test: setup
 	$(BIN)/python -m pytest -q

@@ -98,16 +98,21 @@ def predict(
     input: Annotated[Path | None, typer.Option(help="CSV, TSV, JSONL or Parquet file of texts.")] = None,
     output: Annotated[Path | None, typer.Option(help="Where to write predictions (.csv or .jsonl).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Column of --input; default the run's text column.")] = None,
+    user: Annotated[list[str] | None, typer.Option("--user", help="Recommendation: a user id; repeatable.")] = None,
 ) -> None:
     """Classify texts (NER runs: find entity spans) given inline or in a file; file output keeps the input columns
     and adds label and score (NER: entities, with character offsets)."""
     from tuneforge.predict import predict_file, predict_texts
 
-    if not text and input is None:
+    if not text and input is None and not user:
         raise TuneforgeError("give texts with --text or a file with --input")
     if input is not None and output is None:
         raise TuneforgeError("--input needs --output (a .csv or .jsonl path)")
     _quiet_libraries()
+    if user:
+        from tuneforge.recommend.commands import predict_records
+
+        predict_records(run_dir, [{"user": u} for u in user])
     if text:
         predict_texts(run_dir, text)
     if input is not None and output is not None:

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneforge.errors import ConfigError
+from tuneforge.recommend.config import RecommendConfig
 from tuneforge.tabular.config import TabularConfig
 
 __all__ = [
@@ -339,7 +340,7 @@ class TrackingConfig(_Frozen):
 
 
 class Config(_Frozen):
-    task: Literal["text-classification", "token-classification", "tabular-classification"] = Field(
+    task: Literal["text-classification", "token-classification", "tabular-classification", "recommendation"] = Field(
         "text-classification", description="What the model learns: a label per text, or entity spans."
     )
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
@@ -356,6 +357,7 @@ class Config(_Frozen):
         default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block."
     )
     tabular: TabularConfig | None = Field(None, description="tabular-classification: schema, policies, CV, costs.")
+    recommend: RecommendConfig | None = Field(None, description="task: recommendation: item file, columns, models.")
 
     @field_validator("tracking", mode="before")
     @classmethod

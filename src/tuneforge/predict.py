@@ -28,18 +28,19 @@ def run_config(run_dir: Path) -> Config:
     return Config.model_validate(raw)
 
 
-def _is_ner(run_dir: Path) -> bool:
-    return read_json(run_dir / "manifest.json").get("task") == "token-classification"
-
-
-def _is_tabular(run_dir: Path) -> bool:
-    return read_json(run_dir / "manifest.json").get("task") == "tabular-classification"
+def _task(run_dir: Path) -> str | None:
+    return read_json(run_dir / "manifest.json").get("task")
 
 
 def predict_texts(run_dir: Path, texts: list[str]) -> None:
-    if _is_tabular(run_dir):
+    task = _task(run_dir)
+    if task == "tabular-classification":
         raise DataError(f"{run_dir} scores table rows, not texts: give a CSV, JSONL or Parquet file with --input")
-    if _is_ner(run_dir):
+    if task == "recommendation":
+        from tuneforge.recommend.commands import predict_records
+
+        return predict_records(run_dir, [{"text": t} for t in texts])
+    if task == "token-classification":
         from tuneforge.predict_spans import predict_span_texts
 
         return predict_span_texts(run_dir, texts)
@@ -67,11 +68,16 @@ def read_rows_to_predict(
 
 def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str | None = None) -> None:
     """Write `output` (.csv or .jsonl): every input column plus `label` and `score` (NER: `entities`)."""
-    if _is_tabular(run_dir):
+    task = _task(run_dir)
+    if task == "tabular-classification":
         from tuneforge.tabular.files import predict_table_file
 
         return predict_table_file(run_dir, source, output)
-    if _is_ner(run_dir):
+    if task == "recommendation":
+        from tuneforge.recommend.commands import recommend_file
+
+        return recommend_file(run_dir, source, output, text_column)
+    if task == "token-classification":
         from tuneforge.predict_spans import predict_span_file
 
         return predict_span_file(run_dir, source, output, text_column=text_column)
@@ -96,11 +102,16 @@ def write_records(path: Path, columns: list[str], records: list[dict[str, Any]])
 
 def evaluate_file(run_dir: Path, source: Path) -> dict[str, Any]:
     """Evaluate on a labelled file, cleaned and validated as in training (bad rows skipped and listed)."""
-    if _is_tabular(run_dir):
+    task = _task(run_dir)
+    if task == "tabular-classification":
         from tuneforge.tabular.files import evaluate_table_file
 
         return evaluate_table_file(run_dir, source)
-    if _is_ner(run_dir):
+    if task == "recommendation":
+        from tuneforge.recommend.commands import evaluate_interactions
+
+        return evaluate_interactions(run_dir, source)
+    if task == "token-classification":
         from tuneforge.predict_spans import evaluate_span_file
 
         return evaluate_span_file(run_dir, source)

@@ -13,7 +13,7 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from rich import get_console
 
-from tuneforge import tabular
+from tuneforge import recommend, tabular
 from tuneforge.config import Config
 from tuneforge.data import PreparedData, write_rejected
 from tuneforge.evaluate.plots import plot_learning_curve
@@ -74,6 +74,8 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     """Run the whole pipeline for `cfg` and return the finished run directory."""
     if cfg.task == "tabular-classification":
         return tabular.train(cfg, resume=resume)
+    if cfg.task == "recommendation":
+        return recommend.train(cfg, resume=resume)
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     # cpu=True lets Accelerate run DDP over gloo when launched with several processes on a machine without GPUs.
