@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo ner-demo recsys-demo test test-slow bench bench-ner lint clean
+.PHONY: setup demo ner-demo recsys-demo credit-demo test test-slow bench bench-ner lint clean
 
 $(BIN)/tuneforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
