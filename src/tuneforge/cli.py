@@ -74,12 +74,12 @@ def data_check(config: ConfigArg, overrides: SetOpt = None) -> None:
     """Validate and profile the data of a config; exits non-zero when rows are bad under on_error: fail."""
     from tuneforge.config import load_config
     from tuneforge.errors import DataError
-    from tuneforge.run import check_data
+    from tuneforge.run import data_report
 
     cfg = load_config(config, overrides)
     _quiet_libraries()
     try:
-        prepared = check_data(cfg)
+        report = data_report(cfg)
     except DataError as exc:
         # Every bad row, not the 50 that an ordinary error message shows.
         err = Console(stderr=True, highlight=False)
@@ -87,7 +87,7 @@ def data_check(config: ConfigArg, overrides: SetOpt = None) -> None:
         for problem in exc.problems:
             err.print(f"  {problem}", markup=False)
         raise typer.Exit(1) from None
-    get_console().print(prepared.report.render())
+    get_console().print(report.render())
 
 
 @app.command()

@@ -27,7 +27,7 @@ from tuneforge.track.mlflow import NullTracker, start_tracking
 from tuneforge.train.loop import FitResult, fit
 from tuneforge.vocab import coverage_warning, extend_vocabulary
 
-__all__ = ["check_data", "train"]
+__all__ = ["check_data", "data_report", "train"]
 
 _TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that are not validation scores
 
@@ -38,10 +38,17 @@ def _tokenizer(cfg: Config) -> Any:
     return AutoTokenizer.from_pretrained(resolve_model(cfg.model))
 
 
-def check_data(cfg: Config) -> PreparedData:
-    """Validate and profile the data only; raises DataError under `on_error: fail` when rows are bad."""
+def data_report(cfg: Config) -> Any:
+    """The data report of any task, without training; `.render()` shows it. DataError when rows are bad."""
     if cfg.task == "tabular-classification":
-        return tabular.check_data(cfg)  # type: ignore[return-value]  # has the .report that `data check` shows
+        return tabular.check_data(cfg).report
+    if cfg.task == "recommendation":
+        return recommend.check_data(cfg)
+    return check_data(cfg).report
+
+
+def check_data(cfg: Config) -> PreparedData:
+    """Validate and profile the data of a text task; raises DataError under `on_error: fail` when rows are bad."""
     tokenizer = _tokenizer(cfg)
     data = TASKS[cfg.task].prepare_data(cfg, tokenizer)
     _check_vocabulary(cfg, tokenizer, data)

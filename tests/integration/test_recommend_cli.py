@@ -106,3 +106,15 @@ def test_unknown_item_fails_before_training(tmp_path: Path, tiny_model_dir: Path
     assert result.exit_code == 2
     assert "bad.csv:3: field 'item': unknown item id 'm777'" in " ".join(result.output.split())
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_data_check_reports_without_training(tmp_path: Path, tiny_model_dir: Path) -> None:
+    result = _invoke("data", "check", _config(tmp_path, tiny_model_dir))
+    assert result.exit_code == 0, result.output
+    assert "held out items" in result.output and "cold start cases" in result.output
+    assert not (tmp_path / "runs").exists()
+
+    bad = tmp_path / "bad.csv"
+    bad.write_text("user,item,rating,timestamp\nu1,m001,4,2024-01-01\nu1,m777,4,2024-01-02\n", encoding="utf-8")
+    result = _invoke("data", "check", _config(tmp_path, tiny_model_dir, bad))
+    assert result.exit_code != 0 and "unknown item id 'm777'" in " ".join(result.output.split())

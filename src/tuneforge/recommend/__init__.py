@@ -11,15 +11,15 @@ from typing import Any
 
 from tuneforge.recommend.config import RecommendConfig
 
-__all__ = ["RecommendConfig", "Recommender", "load", "train"]
+__all__ = ["RecommendConfig", "Recommender", "check_data", "load", "train"]
 
 
 def __getattr__(name: str) -> Any:
     # Imported on first use: tuneforge.config imports this package for RecommendConfig and must stay light.
-    if name == "train":
-        from tuneforge.recommend.pipeline import train
+    if name in ("train", "check_data"):
+        from tuneforge.recommend import pipeline
 
-        return train
+        return getattr(pipeline, name)
     if name in ("Recommender", "load"):
         from tuneforge.recommend import saved
 

@@ -24,10 +24,10 @@ from tuneforge.data import write_rejected
 from tuneforge.errors import ConfigError
 from tuneforge.recommend.baselines import Popularity, fit_mf, select_mf
 from tuneforge.recommend.config import RecommendConfig
-from tuneforge.recommend.data import Catalogue, read_catalogue, read_interactions
+from tuneforge.recommend.data import Catalogue, Interactions, read_catalogue, read_interactions
 from tuneforge.recommend.encode import SentenceEncoder, embedding_key
 from tuneforge.recommend.metrics import Case, random_expectation, ranking_metrics
-from tuneforge.recommend.report import data_summary, write_report
+from tuneforge.recommend.report import DataSummary, data_summary, write_report
 from tuneforge.recommend.saved import save_recommender
 from tuneforge.recommend.split import Split, split_interactions
 from tuneforge.recommend.tower import (
@@ -177,21 +177,30 @@ def _cold_start(split: Split, tower: TowerScorer, popularity: Popularity, n_item
     }
 
 
-def train(cfg: Config, *, resume: bool = False) -> Path:
-    """Read, split, fit popularity, ALS and the two-tower LM recommender, and write one run directory."""
+def _read_and_split(cfg: Config) -> tuple[Catalogue, Interactions, Split, DataSummary]:
     settings = _settings(cfg)
-    if cfg.train.threads:
-        torch.set_num_threads(cfg.train.threads)
-    set_seed(cfg.train.seed)
     catalogue = read_catalogue(settings, cfg.data.encoding, cfg.data.on_error)
     interactions = read_interactions(cfg.data.train, settings, catalogue, cfg.data.encoding, cfg.data.on_error)
     split = split_interactions(interactions, len(catalogue.ids), settings.cold_fraction, cfg.train.seed)
-    summary = data_summary(cfg, catalogue, interactions, split)
-    get_console().print(summary["markdown"])
+    return catalogue, interactions, split, data_summary(cfg, catalogue, interactions, split)
+
+
+def check_data(cfg: Config) -> DataSummary:
+    """Validate the item and interaction files and split them, without training."""
+    return _read_and_split(cfg)[3]
+
+
+def train(cfg: Config, *, resume: bool = False) -> Path:
+    """Read, split, fit popularity, ALS and the two-tower LM recommender, and write one run directory."""
+    if cfg.train.threads:
+        torch.set_num_threads(cfg.train.threads)
+    set_seed(cfg.train.seed)
+    catalogue, interactions, split, summary = _read_and_split(cfg)
+    get_console().print(summary.markdown)
     run_dir = staging_dir(cfg.output_dir, resume=resume)
     write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
-    write_json(run_dir / "data_report.json", summary["counts"])
-    write_text(run_dir / "data_report.md", summary["markdown"])
+    write_json(run_dir / "data_report.json", summary.counts)
+    write_text(run_dir / "data_report.md", summary.markdown)
     if catalogue.rejected or interactions.rejected:
         write_rejected(run_dir / "rejected_rows.csv", catalogue.rejected + interactions.rejected)
 
@@ -205,7 +214,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
         tracker.end("KILLED")
         raise
     results["seconds"]["encode_items"] = encode_seconds
-    results["data"] = summary["counts"]
+    results["data"] = summary.counts
     save_recommender(run_dir, cfg, catalogue, split, vectors, key, models)
     shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # only needed to resume
     write_json(run_dir / "metrics.json", results)

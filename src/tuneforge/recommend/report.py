@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -11,12 +12,25 @@ from tuneforge.recommend.data import Catalogue, Interactions
 from tuneforge.recommend.split import Split
 from tuneforge.rundir import write_text
 
-__all__ = ["data_summary", "write_report"]
+__all__ = ["DataSummary", "data_summary", "write_report"]
 
 _NAMES = {"popularity": "popularity", "mf": "ALS matrix factorisation", "lm": "LM two-tower (MiniLM text)"}
 
 
-def data_summary(cfg: Config, catalogue: Catalogue, interactions: Interactions, split: Split) -> dict[str, Any]:
+@dataclass(frozen=True)
+class DataSummary:
+    """What the data check found; `render()` shows it in the terminal like the other tasks' data reports."""
+
+    counts: dict[str, Any]
+    markdown: str
+
+    def render(self) -> Any:
+        from rich.markdown import Markdown
+
+        return Markdown(self.markdown)
+
+
+def data_summary(cfg: Config, catalogue: Catalogue, interactions: Interactions, split: Split) -> DataSummary:
     counts = {
         "items_file": str(cfg.recommend.items),
         "interactions_file": str(cfg.data.train),
@@ -33,7 +47,7 @@ def data_summary(cfg: Config, catalogue: Catalogue, interactions: Interactions, 
         "cold_start_cases": len(split.cold_cases),
     }
     lines = ["# Data", "", "| | |", "|---|---|", *(f"| {k.replace('_', ' ')} | {v} |" for k, v in counts.items())]
-    return {"counts": counts, "markdown": "\n".join(lines) + "\n"}
+    return DataSummary(counts, "\n".join(lines) + "\n")
 
 
 def _table(scores: dict[str, dict[str, Any]], k: int) -> list[str]:
