@@ -70,18 +70,19 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
 
 
 async def _load_all(state: ServeState, models: dict[str, Path]) -> None:
-    try:
-        for name, path in models.items():
-            started = time.perf_counter()
+    for name, path in models.items():
+        started = time.perf_counter()
+        try:
             served = await run_in_threadpool(load_model, name, path)
-            if served.predictor is not None:
-                state.batchers[name] = _batcher(state, name)
-            state.registry.swap(served)
-            log.info("model %s (%s) loaded from %s in %.1f s", name, served.task, path, time.perf_counter() - started)
-        state.ready = True
-    except Exception as exc:  # shown by /readyz; /healthz stays up so that the error can be read
-        state.load_error = f"{type(exc).__name__}: {exc}"
-        log.error("loading models failed: %s", state.load_error)
+        except Exception as exc:  # shown by /readyz; /healthz stays up so that the error can be read
+            state.load_error = f"model '{name}' from {path}: {type(exc).__name__}: {exc}"
+            log.error("loading failed: %s", state.load_error)
+            return
+        if served.predictor is not None:
+            state.batchers[name] = _batcher(state, name)
+        state.registry.swap(served)
+        log.info("model %s (%s) loaded from %s in %.1f s", name, served.task, path, time.perf_counter() - started)
+    state.ready = True
 
 
 def _batcher(state: ServeState, name: str) -> MicroBatcher:
