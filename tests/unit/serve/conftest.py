@@ -1,4 +1,4 @@
-"""Serving fixtures: a tiny trained classifier run, a tiny Llama-style chat model, and app clients with keys."""
+"""Serving fixtures: a tiny trained classifier run and app clients with keys (chat model: tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -19,10 +19,6 @@ LABELS = {
     "refund": ["I want my money back for order {n}", "我要退款，订单号{n}"],
     "delivery": ["where is my parcel {n}", "我的快递到哪了 {n}"],
 }
-CHAT_TEMPLATE = (
-    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-    "{% if add_generation_prompt %}assistant:{% endif %}"
-)
 
 
 def write_labelled_csv(path: Path, per_label: int = 12) -> Path:
@@ -57,32 +53,6 @@ def train_tiny_run(model_dir: Path, data: Path, output: Path) -> Path:
 def classifier_run(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     folder = tmp_path_factory.mktemp("serve-run")
     return train_tiny_run(tiny_model_dir, write_labelled_csv(folder / "train.csv"), folder / "clf")
-
-
-@pytest.fixture(scope="session")
-def chat_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer Llama with hidden size 32, the MiniLM tokenizer and a plain chat template: no download."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    tokenizer.chat_template = CHAT_TEMPLATE
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        eos_token_id=tokenizer.sep_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
 
 
 def wait_ready(client: TestClient, timeout: float = 60) -> None:
