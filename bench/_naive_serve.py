@@ -26,8 +26,9 @@ def readyz() -> dict[str, str]:
     return {"status": "ready"}
 
 
+# A sync route: FastAPI runs it in its thread pool, as most users write it.
 @app.post("/predict")
-def predict(body: Texts) -> list[list[dict[str, Any]]]:  # a sync route: FastAPI runs it in its thread pool, as most users write it
+def predict(body: Texts) -> list[list[dict[str, Any]]]:
     return classifier(body.texts, top_k=None)
 
 

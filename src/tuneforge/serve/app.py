@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -101,10 +103,21 @@ def _batcher(state: ServeState, name: str) -> MicroBatcher:
         max_batch_size=settings.max_batch_size,
         max_wait_s=settings.max_wait_ms / 1000,
         max_queue=settings.max_queue,
+        workers=settings.batch_workers,
         on_batch=observe,
+        thread_init=partial(_set_torch_threads, settings),
     )
     batcher.start()
     return batcher
+
+
+def _set_torch_threads(settings: Settings) -> None:
+    """Workers x threads should not exceed the cores: on a busy machine, more threads than cores make every
+    OpenMP barrier wait for a descheduled thread (measured here: 2 threads 37 s, 1 thread 1.9 s for 32 texts).
+    """
+    import torch
+
+    torch.set_num_threads(settings.torch_threads or max(1, (os.cpu_count() or 1) // settings.batch_workers))
 
 
 def _count_requests(

@@ -1,6 +1,6 @@
 """Dynamic micro-batching: requests wait in a bounded queue and run together, up to a batch size or a wait time.
 
-Model work runs in one worker thread, so the event loop keeps accepting requests while a batch computes, and
+Model work runs in `workers` threads, so the event loop keeps accepting requests while batches compute, and
 the requests that arrive meanwhile form the next batch. A full queue refuses at once (`QueueFull`) instead of
 letting latency grow without bound.
 """
@@ -35,14 +35,18 @@ class MicroBatcher:
         max_batch_size: int,
         max_wait_s: float,
         max_queue: int,
+        workers: int = 1,
         on_batch: Callable[[int, float], None] | None = None,
+        thread_init: Callable[[], None] | None = None,
     ) -> None:
         self.run, self.max_batch_size, self.max_wait_s, self.max_queue = run, max_batch_size, max_wait_s, max_queue
         self.on_batch = on_batch
         self.queued = 0  # items waiting, for the queue-depth gauge and admission
         self._pending: deque[tuple[list[Any], asyncio.Future[list[Any]]]] = deque()
         self._wakeup = asyncio.Event()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tuneforge-batch")
+        self._executor = ThreadPoolExecutor(workers, thread_name_prefix="tuneforge-batch", initializer=thread_init)
+        self._free_workers = asyncio.Semaphore(workers)
+        self._running: set[asyncio.Task[None]] = set()
         self._task: asyncio.Task[None] | None = None
         self._last_batch_s = 0.05
 
@@ -52,7 +56,7 @@ class MicroBatcher:
     async def close(self) -> None:
         if self._task is not None:
             self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
+            await asyncio.gather(self._task, *self._running, return_exceptions=True)
         for _, future in self._pending:
             if not future.done():
                 future.set_exception(QueueFull(retry_after=1))
@@ -71,10 +75,10 @@ class MicroBatcher:
     async def _serve(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            if not self._pending:
+            await self._free_workers.acquire()  # while every worker is busy, arrivals pile up into a fuller batch
+            while not self._pending:
                 self._wakeup.clear()
                 await self._wakeup.wait()
-                continue
             deadline = loop.time() + self.max_wait_s
             while self.queued < self.max_batch_size and (left := deadline - loop.time()) > 0:
                 self._wakeup.clear()
@@ -83,8 +87,16 @@ class MicroBatcher:
                 except TimeoutError:
                     break
             batch = self._take()
-            if batch:
-                await self._run_batch(loop, batch)
+            if not batch:
+                self._free_workers.release()
+                continue
+            task = loop.create_task(self._run_batch(loop, batch))
+            self._running.add(task)
+            task.add_done_callback(self._batch_done)
+
+    def _batch_done(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._free_workers.release()
 
     def _take(self) -> list[tuple[list[Any], asyncio.Future[list[Any]]]]:
         """Whole requests from the front of the queue, at least one, at most max_batch_size items."""

@@ -27,4 +27,8 @@ class Settings(BaseSettings):
     # 5 ms: a few requests' worth of arrivals under load, invisible next to a ~10 ms CPU forward pass.
     max_wait_ms: float = Field(5.0, ge=0, description="How long a lone request waits for others to batch with.")
     max_queue: int = Field(512, gt=0, description="Texts waiting per model; beyond it requests get 503.")
+    batch_workers: int = Field(2, gt=0, description="Batches of one model computed at the same time.")
+    torch_threads: int | None = Field(
+        None, gt=0, description="Intra-op threads per batch worker; default: CPU cores / batch_workers."
+    )
     max_new_tokens: int = Field(512, gt=0, description="Upper bound of a chat request's max_tokens.")
