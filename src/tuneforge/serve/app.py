@@ -6,13 +6,13 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from tuneforge.serve.batching import MicroBatcher
@@ -21,7 +21,8 @@ from tuneforge.serve.deps import ServeState
 from tuneforge.serve.feedback import FeedbackStore
 from tuneforge.serve.keys import KeyStore
 from tuneforge.serve.limits import BodySizeLimit, RateLimiter
-from tuneforge.serve.metrics import Metrics
+from tuneforge.serve.metrics import Metrics, RequestMetrics
+from tuneforge.serve.predlog import PredictionLog
 from tuneforge.serve.registry import ModelRegistry, load_model
 from tuneforge.serve.routes import admin, chat, feedback, health, predict
 from tuneforge.serve.settings import Settings
@@ -38,11 +39,13 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
     >>> uvicorn.run(app, host=app.state.serving.settings.host)  # doctest: +SKIP
     """
     engine = connect(settings.database_url)
+    feedback_store = FeedbackStore(engine, log_texts=settings.log_texts)
     state = ServeState(
         settings=settings,
         registry=ModelRegistry(),
-        keys=KeyStore(engine),
-        feedback=FeedbackStore(engine, log_texts=settings.log_texts),
+        keys=KeyStore(engine, cache_seconds=settings.key_cache_seconds),
+        feedback=feedback_store,
+        predictions=PredictionLog(feedback_store),
         metrics=Metrics(),
         limiter=RateLimiter(settings.rate_limit_per_minute),
     )
@@ -55,6 +58,7 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
         await asyncio.gather(loading, return_exceptions=True)
         for batcher in state.batchers.values():
             await batcher.close()
+        await run_in_threadpool(state.predictions.close)
         engine.dispose()
 
     app = FastAPI(
@@ -66,8 +70,8 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
     app.state.serving = state
     for module in (health, predict, chat, feedback, admin):
         app.include_router(module.router)
-    app.middleware("http")(_count_requests(state.metrics))
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestMetrics, metrics=state.metrics)
     return app
 
 
@@ -118,17 +122,3 @@ def _set_torch_threads(settings: Settings) -> None:
     import torch
 
     torch.set_num_threads(settings.torch_threads or max(1, (os.cpu_count() or 1) // settings.batch_workers))
-
-
-def _count_requests(
-    metrics: Metrics,
-) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
-    async def middleware(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "unmatched")  # the template, not the raw path
-        metrics.requests.labels(request.method, route, str(response.status_code)).inc()
-        metrics.latency.labels(route).observe(time.perf_counter() - started)
-        return response
-
-    return middleware

@@ -9,12 +9,14 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
 
 from tuneforge.serve.batching import MicroBatcher
 from tuneforge.serve.feedback import FeedbackStore
 from tuneforge.serve.keys import KeyInfo, KeyStore
 from tuneforge.serve.limits import RateLimiter
 from tuneforge.serve.metrics import Metrics
+from tuneforge.serve.predlog import PredictionLog
 from tuneforge.serve.registry import ModelRegistry, ServedModel
 from tuneforge.serve.settings import Settings
 
@@ -27,6 +29,7 @@ class ServeState:
     registry: ModelRegistry
     keys: KeyStore
     feedback: FeedbackStore
+    predictions: PredictionLog
     metrics: Metrics
     limiter: RateLimiter
     batchers: dict[str, MicroBatcher] = field(default_factory=dict)
@@ -45,11 +48,14 @@ _bearer = HTTPBearer(auto_error=False, description="An API key from `tuneforge k
 def require_scope(scope: str) -> Callable[..., KeyInfo]:
     """A dependency: 401 without a valid key, 403 without `scope`, 429 over the key's rate limit."""
 
-    def check(state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> KeyInfo:
+    async def check(
+        state: State, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+    ) -> KeyInfo:
         unauthorized = {"WWW-Authenticate": "Bearer"}
         if credentials is None:
             raise HTTPException(401, "missing API key: send 'Authorization: Bearer <key>'", headers=unauthorized)
-        key = state.keys.verify(credentials.credentials)
+        secret = credentials.credentials
+        key = state.keys.cached(secret) or await run_in_threadpool(state.keys.verify, secret)
         if key is None:
             raise HTTPException(401, "invalid or revoked API key", headers=unauthorized)
         if scope not in key.scopes:

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from tuneforge.data.normalize import normalize_text
 from tuneforge.data.pii import redact
 from tuneforge.errors import DataError
-from tuneforge.serve.db import Feedback, PredictionRecord
+from tuneforge.serve.db import Feedback, PredictionRecord, utcnow
 
 __all__ = ["FeedbackStore", "LoggedPrediction"]
 
@@ -34,13 +34,24 @@ class FeedbackStore:
         self.engine, self.log_texts = engine, log_texts
 
     def log_predictions(self, model: str, task: str, predictions: list[LoggedPrediction]) -> None:
-        """One transaction per request. Texts are stored only when enabled, and then only after PII redaction."""
-        rows = [
-            PredictionRecord(id=p.id, model=model, task=task, text=self._stored_text(p.text), output=p.output)
-            for p in predictions
+        """One transaction. Texts are stored only when enabled, and then only after PII redaction."""
+        self.insert_predictions([(model, task, p) for p in predictions])
+
+    def insert_predictions(self, rows: list[tuple[str, str, LoggedPrediction]]) -> None:
+        """Many requests' predictions in one executemany: (model, task, prediction) each."""
+        values = [
+            {
+                "id": p.id,
+                "model": model,
+                "task": task,
+                "text": self._stored_text(p.text),
+                "output": p.output,
+                "created_at": utcnow(),
+            }
+            for model, task, p in rows
         ]
-        with Session(self.engine) as session, session.begin():
-            session.add_all(rows)
+        with self.engine.begin() as connection:
+            connection.execute(insert(PredictionRecord), values)
 
     def _stored_text(self, text: str) -> str | None:
         # The same normalise-then-redact as training's data cleaning, so exported rows look like training rows.

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import Engine, select
@@ -40,8 +41,11 @@ def _info(row: ApiKey) -> KeyInfo:
 class KeyStore:
     """Create, list, revoke and verify keys in the serving database."""
 
-    def __init__(self, engine: Engine) -> None:
-        self.engine = engine
+    def __init__(self, engine: Engine, *, cache_seconds: float = 0) -> None:
+        """`cache_seconds`: how long a verified key is trusted without asking the database again; a revocation
+        takes effect within that time."""
+        self.engine, self.cache_seconds = engine, cache_seconds
+        self._cache: dict[str, tuple[KeyInfo, float]] = {}
 
     def create(self, name: str, scopes: list[str]) -> str:
         """Store a new key and return it; this is the only time the key itself is seen."""
@@ -75,10 +79,20 @@ class KeyStore:
             row.revoked_at = row.revoked_at or utcnow()
             return _info(row)
 
+    def cached(self, key: str) -> KeyInfo | None:
+        """The key's record if it was verified less than `cache_seconds` ago, else None (then call `verify`)."""
+        hit = self._cache.get(_hash(key))
+        return hit[0] if hit and hit[1] > time.monotonic() else None
+
     def verify(self, key: str) -> KeyInfo | None:
         """The key's record when it exists and is not revoked, else None."""
+        key_hash = _hash(key)
         with Session(self.engine) as session:
-            row = session.scalars(select(ApiKey).where(ApiKey.key_hash == _hash(key))).first()
+            row = session.scalars(select(ApiKey).where(ApiKey.key_hash == key_hash)).first()
             if row is None or row.revoked_at is not None:
+                self._cache.pop(key_hash, None)
                 return None
-            return _info(row)
+            info = _info(row)
+        if self.cache_seconds:
+            self._cache[key_hash] = (info, time.monotonic() + self.cache_seconds)
+        return info

@@ -31,4 +31,7 @@ class Settings(BaseSettings):
     torch_threads: int | None = Field(
         None, gt=0, description="Intra-op threads per batch worker; default: CPU cores / batch_workers."
     )
+    key_cache_seconds: float = Field(
+        5.0, ge=0, description="A verified key is re-checked after this; revocation delay."
+    )
     max_new_tokens: int = Field(512, gt=0, description="Upper bound of a chat request's max_tokens.")

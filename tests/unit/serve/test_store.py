@@ -41,7 +41,7 @@ def test_keys_are_stored_hashed_with_scopes(engine) -> None:
     assert info is not None and info.name == name and info.scopes == {"predict", "feedback"}
     with engine.connect() as connection:
         stored = [str(value) for row in connection.execute(text("SELECT * FROM api_keys")) for value in row]
-    assert not any(key in value or key.split("_")[2] in value for value in stored)
+    assert not any(key in value or key.split("_", 2)[2] in value for value in stored)
     assert store.verify(key + "x") is None
     store.revoke(name)
     assert store.verify(key) is None

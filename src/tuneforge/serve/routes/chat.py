@@ -97,7 +97,7 @@ def _log(
 ) -> None:
     state.metrics.generated_tokens.labels(name).inc(generation.completion_tokens)
     prompt = json.dumps(messages, ensure_ascii=False)
-    state.feedback.log_predictions(name, task, [LoggedPrediction(completion_id, prompt, {"answer": answer})])
+    state.predictions.add(name, task, [LoggedPrediction(completion_id, prompt, {"answer": answer})])
 
 
 def _head(completion_id: str, name: str, kind: str) -> dict[str, Any]:

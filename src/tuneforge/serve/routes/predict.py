@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 
-from fastapi import APIRouter, BackgroundTasks, HTTPException
+from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
 
 from tuneforge.serve.batching import QueueFull
@@ -21,9 +21,7 @@ _BUSY = {"description": "Queue full or model not loaded yet; see Retry-After."}
     "/v1/models/{name}/predict",
     responses={404: {"description": "No such model."}, 429: {"description": "Rate limit."}, 503: _BUSY},
 )
-async def predict(
-    name: str, body: PredictRequest, key: Predict, state: State, background: BackgroundTasks
-) -> PredictResponse:
+async def predict(name: str, body: PredictRequest, key: Predict, state: State) -> PredictResponse:
     """Predict every text in one micro-batched model call; each prediction gets an `id` to send feedback on."""
     _check_texts(body.texts, state.settings.max_texts, state.settings.max_text_chars)
     model = served_model(state, name)
@@ -40,7 +38,7 @@ async def predict(
         LoggedPrediction(p["id"], text, output)
         for p, text, output in zip(predictions, body.texts, outputs, strict=True)
     ]
-    background.add_task(state.feedback.log_predictions, name, model.task, logged)  # after the response is sent
+    state.predictions.add(name, model.task, logged)  # written in bulk by another thread
     return PredictResponse(model=name, request_id=request_id, predictions=predictions)
 
 
