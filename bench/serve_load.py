@@ -18,6 +18,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 import httpx
@@ -48,26 +49,28 @@ def _start(command: list[str], port: int, env: dict[str, str], log: Path) -> sub
     raise SystemExit("server not ready after 180 s")
 
 
-async def _load(url: str, headers: dict[str, str], texts: list[str], clients: int, seconds: float) -> dict:
-    """`clients` loops each sending one text per request until the time is up; latency of every request."""
+async def run_load(
+    url: str, headers: dict[str, str], texts: list[str], clients: int, seconds: float, pause: float = 0
+) -> dict:
+    """`clients` loops each sending one text per request (then sleeping `pause` s) until the time is up."""
     latencies: list[float] = []
-    errors = 0
+    errors: Counter[str] = Counter()  # status code or exception name -> count
     deadline = time.monotonic() + seconds
 
     async def client_loop(seed: int, http: httpx.AsyncClient) -> None:
-        nonlocal errors
         rng = random.Random(seed)
         while time.monotonic() < deadline:
             started = time.perf_counter()
             try:
                 response = await http.post(url, json={"texts": [rng.choice(texts)]}, headers=headers)
-                ok = response.status_code == 200
-            except httpx.HTTPError:
-                ok = False
-            if ok:
+                error = None if response.status_code == 200 else str(response.status_code)
+            except httpx.HTTPError as exc:
+                error = type(exc).__name__
+            if error is None:
                 latencies.append(time.perf_counter() - started)
             else:
-                errors += 1
+                errors[error] += 1
+            await asyncio.sleep(pause)
 
     limits = httpx.Limits(max_connections=clients)
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
@@ -77,7 +80,8 @@ async def _load(url: str, headers: dict[str, str], texts: list[str], clients: in
     latencies.sort()
     return {
         "requests": len(latencies),
-        "errors": errors,
+        "errors": sum(errors.values()),
+        "error_kinds": dict(errors),
         "seconds": round(elapsed, 2),
         "requests_per_second": round(len(latencies) / elapsed, 2),
         "p50_ms": round(1000 * statistics.median(latencies), 1) if latencies else None,
@@ -85,40 +89,38 @@ async def _load(url: str, headers: dict[str, str], texts: list[str], clients: in
     }
 
 
-def _run_system(system: str, args: argparse.Namespace, texts: list[str], workdir: Path) -> dict:
+def start_server(system: str, run: Path, workdir: Path) -> tuple[subprocess.Popen[bytes], str, dict[str, str]]:
+    """Start `naive` or `tuneforge` on a free loopback port; returns (process, predict URL, request headers)."""
     port = _free_port()
     env = {"HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false", "PYTHONPATH": str(ROOT / "src")}
-    headers: dict[str, str] = {}
     if system == "naive":
-        command = [sys.executable, str(ROOT / "bench" / "_naive_serve.py"), str(args.run / "model"), str(port)]
-        url = f"http://127.0.0.1:{port}/predict"
-    else:
-        database = f"sqlite:///{workdir / 'serve.db'}"
-        created = subprocess.run(
-            [sys.executable, "-m", "tuneforge", "keys", "create", "--name", "bench", "--database", database],
+        command = [sys.executable, str(ROOT / "bench" / "_naive_serve.py"), str(run / "model"), str(port)]
+        server = _start(command, port, env, workdir / f"{system}.log")
+        return server, f"http://127.0.0.1:{port}/predict", {}
+    database = f"sqlite:///{workdir / 'serve.db'}"
+    tuneforge = [sys.executable, "-m", "tuneforge"]
+    key = (
+        subprocess.run(
+            [*tuneforge, "keys", "create", "--name", f"bench-{port}", "--database", database],
             env={**os.environ, **env},
             capture_output=True,
             text=True,
             check=True,
         )
-        headers = {"Authorization": f"Bearer {created.stdout.strip().splitlines()[-1]}"}
-        env["TUNEFORGE_RATE_LIMIT_PER_MINUTE"] = "100000000"  # the bench measures the model path, not the limiter
-        command = [
-            sys.executable,
-            "-m",
-            "tuneforge",
-            "serve",
-            f"demo={args.run}",
-            "--port",
-            str(port),
-            "--database",
-            database,
-        ]
-        url = f"http://127.0.0.1:{port}/v1/models/demo/predict"
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    env["TUNEFORGE_RATE_LIMIT_PER_MINUTE"] = "100000000"  # the bench measures the model path, not the limiter
+    command = [*tuneforge, "serve", f"demo={run}", "--port", str(port), "--database", database]
     server = _start(command, port, env, workdir / f"{system}.log")
+    return server, f"http://127.0.0.1:{port}/v1/models/demo/predict", {"Authorization": f"Bearer {key}"}
+
+
+def _run_system(system: str, args: argparse.Namespace, texts: list[str], workdir: Path) -> dict:
+    server, url, headers = start_server(system, args.run, workdir)
     try:
-        asyncio.run(_load(url, headers, texts, args.clients, args.warmup))
-        result = asyncio.run(_load(url, headers, texts, args.clients, args.seconds))
+        asyncio.run(run_load(url, headers, texts, args.clients, args.warmup))
+        result = asyncio.run(run_load(url, headers, texts, args.clients, args.seconds))
     finally:
         server.kill()  # not terminate: uvicorn would first finish the requests still queued in its thread pool
         server.wait()

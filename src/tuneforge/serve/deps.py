@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
@@ -20,7 +20,7 @@ from tuneforge.serve.predlog import PredictionLog
 from tuneforge.serve.registry import ModelRegistry, ServedModel
 from tuneforge.serve.settings import Settings
 
-__all__ = ["Predict", "ServeState", "State", "require_scope", "served_model"]
+__all__ = ["AUTH_ERRORS", "Predict", "ServeState", "State", "require_scope", "served_model"]
 
 
 @dataclass
@@ -35,6 +35,15 @@ class ServeState:
     batchers: dict[str, MicroBatcher] = field(default_factory=dict)
     ready: bool = False
     load_error: str | None = None
+
+
+# Documented on every router behind a key, so that the OpenAPI schema lists what clients can get.
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"description": "Missing, unknown or revoked API key."},
+    403: {"description": "The key lacks the scope this endpoint needs."},
+    413: {"description": "Request body over max_body_bytes."},
+    429: {"description": "Rate limit of the key exceeded; see Retry-After."},
+}
 
 
 def _state(request: Request) -> ServeState:

@@ -10,16 +10,19 @@ from fastapi import APIRouter, Body, Depends, HTTPException
 from starlette.concurrency import run_in_threadpool
 
 from tuneforge.errors import TuneforgeError
-from tuneforge.serve.deps import State, require_scope, served_model
+from tuneforge.serve.deps import AUTH_ERRORS, State, require_scope, served_model
 from tuneforge.serve.keys import KeyInfo
 from tuneforge.serve.registry import load_model
 from tuneforge.serve.schemas import ModelCard, ReloadRequest
 
-router = APIRouter(tags=["admin"])
+router = APIRouter(tags=["admin"], responses=AUTH_ERRORS)
 log = logging.getLogger("tuneforge.serve")
 
 
-@router.post("/admin/models/{name}/reload", responses={404: {"description": "No such model."}})
+@router.post(
+    "/admin/models/{name}/reload",
+    responses={404: {"description": "No such model."}, 503: {"description": "Models are still loading."}},
+)
 async def reload(
     name: str,
     key: Annotated[KeyInfo, Depends(require_scope("admin"))],

@@ -13,11 +13,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
 from tuneforge.serve.chat import Generation, Sampling
-from tuneforge.serve.deps import Predict, ServeState, State, served_model
+from tuneforge.serve.deps import AUTH_ERRORS, Predict, ServeState, State, served_model
 from tuneforge.serve.feedback import LoggedPrediction
 from tuneforge.serve.schemas import ChatRequest, ModelCard, ModelList
 
-router = APIRouter(tags=["chat"])
+router = APIRouter(tags=["chat"], responses=AUTH_ERRORS)
 
 
 @router.get("/v1/models")
@@ -30,7 +30,11 @@ async def models(key: Predict, state: State) -> ModelList:
 
 @router.post(
     "/v1/chat/completions",
-    responses={200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE chunks when `stream`."}},
+    responses={
+        200: {"content": {"text/event-stream": {}}, "description": "JSON, or SSE chunks when `stream`."},
+        404: {"description": "No such chat model."},
+        503: {"description": "Models are still loading; see Retry-After."},
+    },
 )
 def chat_completions(body: ChatRequest, key: Predict, state: State) -> Any:
     """Runs in a worker thread (sync route); a stream is iterated in one too, so decoding never blocks the loop."""

@@ -6,14 +6,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from tuneforge.serve.deps import State, require_scope
+from tuneforge.serve.deps import AUTH_ERRORS, State, require_scope
 from tuneforge.serve.keys import KeyInfo
 from tuneforge.serve.schemas import FeedbackCreated, FeedbackRequest
 
-router = APIRouter(tags=["feedback"])
+router = APIRouter(tags=["feedback"], responses=AUTH_ERRORS)
 
 
-@router.post("/v1/feedback", status_code=201, responses={429: {"description": "Rate limit."}})
+@router.post("/v1/feedback", status_code=201)
 def feedback(
     body: FeedbackRequest, key: Annotated[KeyInfo, Depends(require_scope("feedback"))], state: State
 ) -> FeedbackCreated:

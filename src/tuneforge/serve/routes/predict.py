@@ -8,18 +8,18 @@ from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
 
 from tuneforge.serve.batching import QueueFull
-from tuneforge.serve.deps import Predict, State, served_model
+from tuneforge.serve.deps import AUTH_ERRORS, Predict, State, served_model
 from tuneforge.serve.feedback import LoggedPrediction
 from tuneforge.serve.schemas import PredictRequest, PredictResponse
 
-router = APIRouter(tags=["predict"])
+router = APIRouter(tags=["predict"], responses=AUTH_ERRORS)
 
 _BUSY = {"description": "Queue full or model not loaded yet; see Retry-After."}
 
 
 @router.post(
     "/v1/models/{name}/predict",
-    responses={404: {"description": "No such model."}, 429: {"description": "Rate limit."}, 503: _BUSY},
+    responses={404: {"description": "No such model."}, 503: _BUSY},
 )
 async def predict(name: str, body: PredictRequest, key: Predict, state: State) -> PredictResponse:
     """Predict every text in one micro-batched model call; each prediction gets an `id` to send feedback on."""
