@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
@@ -83,19 +84,10 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _start_server(model_dir: Path, database: str, port: int) -> subprocess.Popen[bytes]:
+def _start_server(models: list[str], database: str, port: int, **settings: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "PYTHONPATH": str(SRC), "HF_HUB_OFFLINE": "1"}
-    command = [
-        sys.executable,
-        "-m",
-        "tuneforge",
-        "serve",
-        f"chat={model_dir}",
-        "--port",
-        str(port),
-        "--database",
-        database,
-    ]
+    env.update({f"TUNEFORGE_{name.upper()}": value for name, value in settings.items()})
+    command = [sys.executable, "-m", "tuneforge", "serve", *models, "--port", str(port), "--database", database]
     server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
@@ -108,6 +100,7 @@ def _start_server(model_dir: Path, database: str, port: int) -> subprocess.Popen
     raise AssertionError("server did not become ready in 90 s")
 
 
+@pytest.mark.slow
 def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path: Path) -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
@@ -117,7 +110,7 @@ def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path
     database = f"sqlite:///{tmp_path / 'serve.db'}"
     headers = {"Authorization": f"Bearer {_create_key(database, 'feedback')}"}
     port = _free_port()
-    server = _start_server(chat_model_dir, database, port)
+    server = _start_server([f"chat={chat_model_dir}"], database, port)
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -145,7 +138,7 @@ def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path
     for worker in workers:
         worker.join()
 
-    server = _start_server(chat_model_dir, database, port)
+    server = _start_server([f"chat={chat_model_dir}"], database, port)
     try:
         with Session(connect(database)) as session:
             stored = set(session.scalars(select(Feedback.prediction_id)))
@@ -154,3 +147,37 @@ def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path
         server.wait()
     assert len(acknowledged) >= 200
     assert not set(acknowledged) - stored
+
+
+@pytest.mark.slow
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(make_config, chat_model_dir: Path, tmp_path: Path) -> None:
+    """Bar 2: every operation of the OpenAPI schema, fuzzed by schemathesis with all its checks."""
+    assert _invoke("train", make_config(), "--set", "train.epochs=1").exit_code == 0
+    database = f"sqlite:///{tmp_path / 'serve.db'}"
+    key = _create_key(database, "predict,feedback,admin")
+    port = _free_port()
+    models = [f"demo={tmp_path / 'runs' / 'tiny'}", f"chat={chat_model_dir}"]
+    server = _start_server(models, database, port, max_new_tokens="4", rate_limit_per_minute="1000000000")
+    try:
+        fuzz = subprocess.run(
+            [
+                str(Path(sys.executable).parent / "schemathesis"),
+                "run",
+                f"http://127.0.0.1:{port}/openapi.json",
+                "-H",
+                f"Authorization: Bearer {key}",
+                "--checks",
+                "all",
+                "-n",
+                "25",
+                "--request-timeout",
+                "60",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=540,
+        )
+    finally:
+        server.terminate()
+        server.wait()
+    assert fuzz.returncode == 0, fuzz.stdout[-6000:] + fuzz.stderr[-2000:]

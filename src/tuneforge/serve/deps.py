@@ -39,6 +39,7 @@ class ServeState:
 
 # Documented on every router behind a key, so that the OpenAPI schema lists what clients can get.
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"description": "The body is not valid UTF-8."},
     401: {"description": "Missing, unknown or revoked API key."},
     403: {"description": "The key lacks the scope this endpoint needs."},
     413: {"description": "Request body over max_body_bytes."},

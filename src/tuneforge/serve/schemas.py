@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 __all__ = [
     "ChatMessage",
@@ -19,6 +20,13 @@ __all__ = [
 ]
 
 
+# Upper bounds of the settings max_texts and max_text_chars, stated in the schema; a server may set lower ones.
+MAX_TEXTS = 64
+MAX_TEXT_CHARS = 10_000
+# At least one non-space character (JSON Schema patterns match anywhere, as pydantic's do).
+Text = Annotated[str, StringConstraints(pattern=r"\S", max_length=MAX_TEXT_CHARS)]
+
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -27,7 +35,9 @@ class PredictRequest(_Strict):
     model_config = ConfigDict(
         extra="forbid", json_schema_extra={"examples": [{"texts": ["我的快递到哪了?", "Where is my refund?"]}]}
     )
-    texts: list[str] = Field(min_length=1, description="Texts to classify or tag; limits are in the 422 message.")
+    texts: list[Text] = Field(
+        min_length=1, max_length=MAX_TEXTS, description="Texts to classify or tag; the server may allow fewer."
+    )
 
 
 class PredictResponse(BaseModel):
@@ -60,12 +70,27 @@ class PredictResponse(BaseModel):
 class FeedbackRequest(_Strict):
     model_config = ConfigDict(
         extra="forbid",
-        json_schema_extra={"examples": [{"prediction_id": "5f1c0e6a9b3d4f7e8a2c1b0d9e8f7a6b-0", "label": "refund"}]},
+        json_schema_extra={
+            "examples": [{"prediction_id": "5f1c0e6a9b3d4f7e8a2c1b0d9e8f7a6b-0", "label": "refund"}],
+            "anyOf": [{"required": ["label"]}, {"required": ["rating"]}, {"required": ["answer"]}],
+        },
     )
     prediction_id: str = Field(min_length=1, max_length=64, description="`id` of a prediction or chat completion.")
-    label: str | None = Field(None, min_length=1, max_length=200, description="The correct label.")
-    rating: int | None = Field(None, ge=1, le=5, description="1 (bad) to 5 (good).")
-    answer: str | None = Field(None, min_length=1, max_length=20_000, description="A corrected chat answer.")
+    # Not nullable in the schema (SkipJsonSchema), and at least one of the three required (anyOf below).
+    label: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = Field(
+        None, description="The correct label."
+    )
+    rating: Annotated[int, Field(ge=1, le=5)] | SkipJsonSchema[None] = Field(None, description="1 (bad) to 5 (good).")
+    answer: Annotated[str, Field(min_length=1, max_length=20_000)] | SkipJsonSchema[None] = Field(
+        None, description="A corrected chat answer."
+    )
+
+    @field_validator("label", "rating", "answer", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        if value is None:  # an explicit null: leave the field out instead
+            raise ValueError("null is not allowed; leave the field out")
+        return value
 
     @model_validator(mode="after")
     def _something_given(self) -> FeedbackRequest:
@@ -98,7 +123,7 @@ class ReloadRequest(_Strict):
 
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
-    content: str
+    content: str = Field(max_length=MAX_TEXT_CHARS)
 
 
 class ChatRequest(BaseModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from tuneforge.serve.schemas import MAX_TEXT_CHARS, MAX_TEXTS
+
 __all__ = ["Settings"]
 
 
@@ -20,8 +22,10 @@ class Settings(BaseSettings):
     )
     log_texts: bool = Field(False, description="Store request texts (after PII redaction) for feedback export.")
     max_body_bytes: int = Field(1_000_000, gt=0, description="Larger request bodies get 413.")
-    max_texts: int = Field(64, gt=0, description="Texts per predict request.")
-    max_text_chars: int = Field(10_000, gt=0, description="Characters per text (and per chat message).")
+    max_texts: int = Field(MAX_TEXTS, gt=0, le=MAX_TEXTS, description="Texts per predict request.")
+    max_text_chars: int = Field(
+        MAX_TEXT_CHARS, gt=0, le=MAX_TEXT_CHARS, description="Characters per text (and per chat message)."
+    )
     rate_limit_per_minute: int = Field(1200, gt=0, description="Requests per API key per minute; then 429.")
     max_batch_size: int = Field(32, gt=0, description="Texts run through a model together.")
     # 5 ms: a few requests' worth of arrivals under load, invisible next to a ~10 ms CPU forward pass.
