@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import csv
 import json
+import os
 import tempfile
 import threading
 import time
@@ -57,6 +58,7 @@ def main() -> None:
     passed = warmup["errors"] == 0 and soak["errors"] == 0 and growth < 0.10
     summary = {
         "settings": {k: str(v) for k, v in vars(args).items()},
+        "MALLOC_ARENA_MAX": os.environ.get("MALLOC_ARENA_MAX"),  # glibc arenas: fragmentation across threads
         "warmup": warmup,
         "soak": soak,
         "rss_mb": [(t, round(rss / 2**20, 1)) for t, rss in samples],

@@ -31,8 +31,8 @@ class Settings(BaseSettings):
     # 5 ms: a few requests' worth of arrivals under load, invisible next to a ~10 ms CPU forward pass.
     max_wait_ms: float = Field(5.0, ge=0, description="How long a lone request waits for others to batch with.")
     max_queue: int = Field(512, gt=0, description="Texts waiting per model; beyond it requests get 503.")
-    # One worker with every core but one: the event loop (HTTP, auth, JSON) keeps a core. Measured on 2 busy cores:
-    # 26 req/s with 1 worker x 1 thread, 19 with 2 x 1, 7 with 1 x 2 (OpenMP threads waiting for each other).
+    # One worker with every core but one: the event loop (HTTP, auth, JSON) keeps a core. Measured on 2 busy cores
+    # with 32 clients (15 s each): 26 req/s with 1 worker x 1 thread, 19 with 2 workers x 1 thread.
     batch_workers: int = Field(1, gt=0, description="Batches of one model computed at the same time.")
     torch_threads: int | None = Field(
         None, gt=0, description="Intra-op threads per batch worker; default (CPU cores - 1) / batch_workers."

@@ -58,7 +58,7 @@ def test_revoked_key_gets_401(serve_client, classifier_run, tmp_path) -> None:
 
 
 def test_limits_name_the_field(serve_client, classifier_run) -> None:
-    client, keys = serve_client({"demo": classifier_run}, max_texts=3, max_text_chars=20)
+    client, keys = serve_client({"demo": classifier_run}, max_texts=3, max_text_chars=20, max_queue=1)
     headers = _auth(keys["predict"])
     too_many = client.post("/v1/models/demo/predict", json={"texts": ["a"] * 4}, headers=headers)
     assert too_many.status_code == 422 and too_many.json()["detail"][0]["loc"] == ["body", "texts"]
@@ -68,6 +68,8 @@ def test_limits_name_the_field(serve_client, classifier_run) -> None:
     wrong_type = client.post("/v1/models/demo/predict", json={"texts": "not a list"}, headers=headers)
     assert wrong_type.status_code == 422 and wrong_type.json()["detail"][0]["loc"] == ["body", "texts"]
     assert client.post("/v1/models/nope/predict", json={"texts": ["a"]}, headers=headers).status_code == 404
+    busy = client.post("/v1/models/demo/predict", json={"texts": ["a", "b"]}, headers=headers)  # 2 > max_queue
+    assert busy.status_code == 503 and int(busy.headers["Retry-After"]) >= 1
 
 
 def test_rate_limit_per_key(serve_client, classifier_run) -> None:
