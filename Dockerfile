@@ -6,6 +6,8 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
     HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false \
     TUNEFORGE_HOST=0.0.0.0 TUNEFORGE_PORT=8000 \
     TUNEFORGE_DATABASE_URL=sqlite:////data/tuneforge-serve.db
+# Fewer glibc malloc arenas: a 10-minute soak grew RSS 6.6% with 2, 10.9% with the default (one run each).
+ENV MALLOC_ARENA_MAX=2
 
 WORKDIR /app
 # The exact pin from the CPU index: anything looser pulls a multi-GB CUDA build.
