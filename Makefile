@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo ner-demo recsys-demo credit-demo test test-slow bench bench-ner lint clean
+.PHONY: setup demo ner-demo recsys-demo credit-demo test test-slow bench bench-ner bench-serve lint clean
 
 $(BIN)/tuneforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,9 @@ bench: setup
 
 bench-ner: setup
 	$(BIN)/python bench/train_ner.py
+
+bench-serve: setup
+	$(BIN)/python bench/serve_load.py --run runs/demo
 
 lint: setup
 	$(BIN)/ruff check src tests bench

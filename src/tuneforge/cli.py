@@ -170,3 +170,97 @@ def compare(
     rates = {name: float(value) for name, value in parse_overrides(lr or []).items()}
     _quiet_libraries()
     run_comparison(cfg, chosen, rates)
+
+
+serve_keys_app = typer.Typer(help="API keys of the HTTP service: shown once, stored hashed.", no_args_is_help=True)
+serve_feedback_app = typer.Typer(help="Feedback collected by the HTTP service.", no_args_is_help=True)
+app.add_typer(serve_keys_app, name="keys")
+app.add_typer(serve_feedback_app, name="feedback")
+DatabaseOpt = Annotated[
+    str | None,
+    typer.Option("--database", help="SQLAlchemy URL; default $TUNEFORGE_DATABASE_URL, else ./tuneforge-serve.db"),
+]
+
+
+def _serve_settings(**values: Any) -> Any:
+    from tuneforge.serve.settings import Settings
+
+    return Settings(**{k: v for k, v in values.items() if v is not None})
+
+
+@app.command()
+@_user_errors
+def serve(
+    models: Annotated[list[str], typer.Argument(help="Run dirs or HF causal-LM dirs; name=path to rename.")],
+    host: Annotated[str | None, typer.Option(help="Interface to bind; default 127.0.0.1.")] = None,
+    port: Annotated[int | None, typer.Option(help="TCP port; default 8000.")] = None,
+    database: DatabaseOpt = None,
+    log_texts: Annotated[bool | None, typer.Option(help="Store request texts (PII-redacted) for feedback.")] = None,
+) -> None:
+    """Serve runs over HTTP: predict, OpenAI-compatible chat, feedback, metrics. Limits: TUNEFORGE_* variables."""
+    from tuneforge.serve.server import serve as run_server
+
+    _quiet_libraries()
+    settings = _serve_settings(host=host, port=port, database_url=database, log_texts=log_texts)
+    run_server(settings, models)
+
+
+@serve_keys_app.command("create")
+@_user_errors
+def keys_create(
+    name: Annotated[str, typer.Option(help="Who or what uses the key, e.g. web.")],
+    scopes: Annotated[str, typer.Option(help="Comma-separated: predict, feedback, admin.")] = "predict",
+    database: DatabaseOpt = None,
+) -> None:
+    """Create a key and print it once; only its hash is stored."""
+    from tuneforge.serve.server import key_store
+
+    store = key_store(_serve_settings(database_url=database).database_url)
+    key = store.create(name, [s.strip() for s in scopes.split(",") if s.strip()])
+    Console(stderr=True).print(f"key '{name}' created; store it now, it is not shown again:")
+    print(key)
+
+
+@serve_keys_app.command("list")
+@_user_errors
+def keys_list(database: DatabaseOpt = None) -> None:
+    """Every key's id, name, scopes and state (never the key itself)."""
+    from rich.table import Table as RichTable
+
+    from tuneforge.serve.server import key_store
+
+    table = RichTable("id", "name", "scopes", "created", "state")
+    for key, created in key_store(_serve_settings(database_url=database).database_url).all_keys():
+        table.add_row(key.id, key.name, ",".join(sorted(key.scopes)), created, "revoked" if key.revoked else "active")
+    get_console().print(table)
+
+
+@serve_keys_app.command("revoke")
+@_user_errors
+def keys_revoke(name: Annotated[str, typer.Argument(help="Key name or id.")], database: DatabaseOpt = None) -> None:
+    """Revoke a key; requests with it get 401 from then on."""
+    from tuneforge.serve.server import key_store
+
+    key = key_store(_serve_settings(database_url=database).database_url).revoke(name)
+    get_console().print(f"key '{key.name}' ({key.id}) revoked")
+
+
+@serve_feedback_app.command("export")
+@_user_errors
+def feedback_export(
+    model: Annotated[str, typer.Option(help="Served model name.")],
+    output: Annotated[Path, typer.Option(help="CSV to write; `tuneforge train` reads it as data.train.")],
+    since: Annotated[str | None, typer.Option(help="Only feedback from this date on, e.g. 2026-01-01.")] = None,
+    text_column: Annotated[str, typer.Option(help="Name of the text column.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Name of the label column.")] = "label",
+    database: DatabaseOpt = None,
+) -> None:
+    """Write the logged texts that got a corrected label, as text,label rows."""
+    from tuneforge.serve.server import export_feedback
+
+    url = _serve_settings(database_url=database).database_url
+    written, skipped = export_feedback(
+        url, output, model=model, since=since, text_column=text_column, label_column=label_column
+    )
+    note = f"; {skipped} labelled prediction(s) had no logged text" if skipped else ""
+    get_console().print(f"{written} labelled texts written to [bold]{output}[/]{note}")

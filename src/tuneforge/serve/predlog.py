@@ -1,0 +1,48 @@
+"""The prediction log writer: requests hand their predictions over without waiting; one thread writes them in
+bulk, so a busy server commits a few times a second instead of once per request.
+"""
+
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+
+from tuneforge.serve.feedback import FeedbackStore, LoggedPrediction
+
+__all__ = ["PredictionLog"]
+
+log = logging.getLogger("tuneforge.serve")
+_STOP = None
+
+
+class PredictionLog:
+    def __init__(self, store: FeedbackStore, *, max_rows: int = 1000) -> None:
+        self.store, self.max_rows = store, max_rows
+        self._queue: queue.SimpleQueue[tuple[str, str, LoggedPrediction] | None] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._write, name="tuneforge-predlog", daemon=True)
+        self._thread.start()
+
+    def add(self, model: str, task: str, predictions: list[LoggedPrediction]) -> None:
+        for prediction in predictions:
+            self._queue.put((model, task, prediction))
+
+    def close(self) -> None:
+        """Write what is queued, then stop."""
+        self._queue.put(_STOP)
+        self._thread.join()
+
+    def _write(self) -> None:
+        stopping = False
+        while not stopping:
+            rows = [self._queue.get()]
+            while len(rows) < self.max_rows and not self._queue.empty():
+                rows.append(self._queue.get())
+            stopping = _STOP in rows
+            rows = [row for row in rows if row is not _STOP]
+            if not rows:
+                continue
+            try:
+                self.store.insert_predictions(rows)  # type: ignore[arg-type]
+            except Exception:  # a lost log batch must not stop serving; it is reported
+                log.exception("writing %d logged predictions failed", len(rows))

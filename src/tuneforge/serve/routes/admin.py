@@ -1,0 +1,41 @@
+"""`POST /admin/models/{name}/reload`: load a run and swap it in; requests in flight finish on the old model."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, Body, Depends, HTTPException
+from starlette.concurrency import run_in_threadpool
+
+from tuneforge.errors import TuneforgeError
+from tuneforge.serve.deps import AUTH_ERRORS, State, require_scope, served_model
+from tuneforge.serve.keys import KeyInfo
+from tuneforge.serve.registry import load_model
+from tuneforge.serve.schemas import ModelCard, ReloadRequest
+
+router = APIRouter(tags=["admin"], responses=AUTH_ERRORS)
+log = logging.getLogger("tuneforge.serve")
+
+
+@router.post(
+    "/admin/models/{name}/reload",
+    responses={404: {"description": "No such model."}, 503: {"description": "Models are still loading."}},
+)
+async def reload(
+    name: str,
+    key: Annotated[KeyInfo, Depends(require_scope("admin"))],
+    state: State,
+    body: Annotated[ReloadRequest | None, Body()] = None,
+) -> ModelCard:
+    """Load `path` (default: the model's own dir again) off the event loop, then switch to it atomically."""
+    current = served_model(state, name)
+    path = Path(body.path) if body and body.path else current.path
+    try:
+        new = await run_in_threadpool(load_model, name, path)
+        state.registry.swap(new)
+    except (TuneforgeError, OSError, ValueError) as exc:  # a bad path or model files: the old model stays
+        raise HTTPException(422, str(exc)) from None
+    log.info("model %s reloaded from %s by key %s", name, path, key.name)
+    return ModelCard(id=name, task=new.task)

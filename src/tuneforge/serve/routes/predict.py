@@ -1,0 +1,66 @@
+"""`POST /v1/models/{name}/predict`: classification labels and probabilities, or NER spans, per text."""
+
+from __future__ import annotations
+
+import uuid
+
+from fastapi import APIRouter, HTTPException
+from fastapi.exceptions import RequestValidationError
+
+from tuneforge.serve.batching import QueueFull
+from tuneforge.serve.deps import AUTH_ERRORS, Predict, State, served_model
+from tuneforge.serve.feedback import LoggedPrediction
+from tuneforge.serve.schemas import PredictRequest, PredictResponse
+
+router = APIRouter(tags=["predict"], responses=AUTH_ERRORS)
+
+_BUSY = {"description": "Queue full or model not loaded yet; see Retry-After."}
+
+
+@router.post(
+    "/v1/models/{name}/predict",
+    responses={404: {"description": "No such model."}, 503: _BUSY},
+)
+async def predict(name: str, body: PredictRequest, key: Predict, state: State) -> PredictResponse:
+    """Predict every text in one micro-batched model call; each prediction gets an `id` to send feedback on."""
+    _check_texts(body.texts, state.settings.max_texts, state.settings.max_text_chars)
+    model = served_model(state, name)
+    if model.predictor is None:
+        raise HTTPException(404, f"'{name}' is a chat model; use POST /v1/chat/completions")
+    try:
+        outputs = await state.batchers[name].submit(body.texts)
+    except QueueFull as exc:
+        state.metrics.rejected.labels("queue_full").inc()
+        raise HTTPException(503, "server busy: queue full", headers={"Retry-After": str(exc.retry_after)}) from None
+    request_id = uuid.uuid4().hex
+    predictions = [{"id": f"{request_id}-{i}", **output} for i, output in enumerate(outputs)]
+    logged = [
+        LoggedPrediction(p["id"], text, output)
+        for p, text, output in zip(predictions, body.texts, outputs, strict=True)
+    ]
+    state.predictions.add(name, model.task, logged)  # written in bulk by another thread
+    return PredictResponse(model=name, request_id=request_id, predictions=predictions)
+
+
+def _check_texts(texts: list[str], max_texts: int, max_chars: int) -> None:
+    """422 in FastAPI's own error format, naming the field: `texts` or `texts[i]`."""
+    errors = []
+    if len(texts) > max_texts:
+        errors.append(
+            {
+                "type": "too_long",
+                "loc": ("body", "texts"),
+                "msg": f"at most {max_texts} texts per request, got {len(texts)}",
+            }
+        )
+    for i, text in enumerate(texts):  # empty texts and the schema's own bounds are the request model's
+        if len(text) > max_chars:
+            errors.append(
+                {
+                    "type": "string_too_long",
+                    "loc": ("body", "texts", i),
+                    "msg": f"at most {max_chars} characters, got {len(text)}",
+                }
+            )
+    if errors:
+        raise RequestValidationError(errors)

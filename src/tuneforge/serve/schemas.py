@@ -1,0 +1,145 @@
+"""Request and response bodies, with the examples shown in the OpenAPI docs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+__all__ = [
+    "ChatMessage",
+    "ChatRequest",
+    "FeedbackCreated",
+    "FeedbackRequest",
+    "ModelCard",
+    "ModelList",
+    "PredictRequest",
+    "PredictResponse",
+    "ReloadRequest",
+]
+
+
+# Upper bounds of the settings max_texts and max_text_chars, stated in the schema; a server may set lower ones.
+MAX_TEXTS = 64
+MAX_TEXT_CHARS = 10_000
+# At least one non-space character (JSON Schema patterns match anywhere, as pydantic's do).
+Text = Annotated[str, StringConstraints(pattern=r"\S", max_length=MAX_TEXT_CHARS)]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class PredictRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid", json_schema_extra={"examples": [{"texts": ["我的快递到哪了?", "Where is my refund?"]}]}
+    )
+    texts: list[Text] = Field(
+        min_length=1, max_length=MAX_TEXTS, description="Texts to classify or tag; the server may allow fewer."
+    )
+
+
+class PredictResponse(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "model": "demo",
+                    "request_id": "5f1c0e6a9b3d4f7e8a2c1b0d9e8f7a6b",
+                    "predictions": [
+                        {
+                            "id": "5f1c0e6a9b3d4f7e8a2c1b0d9e8f7a6b-0",
+                            "label": "delivery",
+                            "score": 0.93,
+                            "probabilities": {"delivery": 0.93, "refund": 0.07},
+                        }
+                    ],
+                }
+            ]
+        }
+    )
+    model: str
+    request_id: str
+    predictions: list[dict[str, Any]] = Field(
+        description="Per text: `id` (for feedback) and the task's output: label, score and probabilities; "
+        "NER: entities with character offsets."
+    )
+
+
+class FeedbackRequest(_Strict):
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"prediction_id": "5f1c0e6a9b3d4f7e8a2c1b0d9e8f7a6b-0", "label": "refund"}],
+            "anyOf": [{"required": ["label"]}, {"required": ["rating"]}, {"required": ["answer"]}],
+        },
+    )
+    prediction_id: str = Field(min_length=1, max_length=64, description="`id` of a prediction or chat completion.")
+    # Not nullable in the schema (SkipJsonSchema), and at least one of the three required (anyOf below).
+    label: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = Field(
+        None, description="The correct label."
+    )
+    rating: Annotated[int, Field(ge=1, le=5)] | SkipJsonSchema[None] = Field(None, description="1 (bad) to 5 (good).")
+    answer: Annotated[str, Field(min_length=1, max_length=20_000)] | SkipJsonSchema[None] = Field(
+        None, description="A corrected chat answer."
+    )
+
+    @field_validator("label", "rating", "answer", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        if value is None:  # an explicit null: leave the field out instead
+            raise ValueError("null is not allowed; leave the field out")
+        return value
+
+    @model_validator(mode="after")
+    def _something_given(self) -> FeedbackRequest:
+        if self.label is None and self.rating is None and self.answer is None:
+            raise ValueError("give at least one of label, rating or answer")
+        return self
+
+
+class FeedbackCreated(BaseModel):
+    id: int
+    prediction_id: str
+
+
+class ModelCard(BaseModel):
+    id: str
+    object: Literal["model"] = "model"
+    created: int = 0
+    owned_by: str = "tuneforge"
+    task: str
+
+
+class ModelList(BaseModel):
+    object: Literal["list"] = "list"
+    data: list[ModelCard]
+
+
+class ReloadRequest(_Strict):
+    path: str | None = Field(None, description="Run dir to load; default the model's current dir (re-read).")
+
+
+class ChatMessage(BaseModel):
+    role: Literal["system", "user", "assistant"]
+    content: str = Field(max_length=MAX_TEXT_CHARS)
+
+
+class ChatRequest(BaseModel):
+    """The OpenAI chat-completions request; fields it does not use are accepted and ignored."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {"model": "support-sft", "messages": [{"role": "user", "content": "我的订单还没发货"}], "stream": True}
+            ]
+        }
+    )
+    model: str
+    messages: list[ChatMessage] = Field(min_length=1)
+    stream: bool = False
+    max_tokens: int | None = Field(None, ge=1)
+    temperature: float = Field(1.0, ge=0, le=2)
+    top_p: float = Field(1.0, gt=0, le=1)
+    seed: int | None = None

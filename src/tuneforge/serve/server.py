@@ -1,0 +1,48 @@
+"""What the `serve`, `keys` and `feedback` commands call."""
+
+from __future__ import annotations
+
+import datetime
+import logging
+from pathlib import Path
+
+from tuneforge.errors import ConfigError
+from tuneforge.serve.db import connect
+from tuneforge.serve.feedback import FeedbackStore
+from tuneforge.serve.keys import KeyStore
+from tuneforge.serve.registry import parse_model_arg, task_of
+from tuneforge.serve.settings import Settings
+
+__all__ = ["export_feedback", "key_store", "serve"]
+
+
+def serve(settings: Settings, model_args: list[str]) -> None:
+    """Check every model dir (a cheap read of its manifest), then run uvicorn; models load once it is up."""
+    import uvicorn
+
+    from tuneforge.serve.app import create_app
+
+    models = dict(parse_model_arg(arg) for arg in model_args)
+    if len(models) != len(model_args):
+        raise ConfigError("two models have the same name; name them: tuneforge serve demo=runs/demo chat=runs/sft")
+    for path in models.values():
+        task_of(path)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings, models), host=settings.host, port=settings.port, log_level="info")
+
+
+def key_store(database_url: str) -> KeyStore:
+    return KeyStore(connect(database_url))
+
+
+def export_feedback(
+    database_url: str, output: Path, *, model: str, since: str | None, text_column: str, label_column: str
+) -> tuple[int, int]:
+    try:
+        start = datetime.datetime.fromisoformat(since) if since else None
+    except ValueError:
+        raise ConfigError(f"--since: expected a date like 2026-01-01, got '{since}'") from None
+    if start is not None and start.tzinfo is None:
+        start = start.replace(tzinfo=datetime.UTC)
+    store = FeedbackStore(connect(database_url), log_texts=False)
+    return store.export(output, model=model, since=start, text_column=text_column, label_column=label_column)
