@@ -15,7 +15,7 @@ from tuneforge.errors import RunError
 from tuneforge.rundir import read_json
 from tuneforge.serve.chat import ChatModel, HFChatModel
 
-__all__ = ["CHAT_LOADERS", "PREDICTORS", "ModelRegistry", "ServedModel", "parse_model_arg", "task_of"]
+__all__ = ["CHAT_LOADERS", "PREDICTORS", "RECORD_TASKS", "ModelRegistry", "ServedModel", "parse_model_arg", "task_of"]
 
 Predictor = Callable[[list[Any]], list[Any]]  # a batch of inputs -> one JSON-able result per input
 
@@ -40,11 +40,28 @@ def _tagger(run_dir: Path) -> Predictor:
     return lambda texts: [{"entities": spans} for spans in tagger.predict(texts)]
 
 
+def _tabular(run_dir: Path) -> Predictor:
+    from tuneforge import tabular
+
+    return tabular.load(run_dir).predict
+
+
+def _recommender(run_dir: Path) -> Predictor:
+    from tuneforge import recommend
+
+    return recommend.load(run_dir).predict
+
+
 # task (manifest.json "task", or "causal-lm" for a plain Hugging Face model dir) -> loader
 PREDICTORS: dict[str, Callable[[Path], Predictor]] = {
     "text-classification": _classifier,
     "token-classification": _tagger,
+    "tabular-classification": _tabular,
+    "recommendation": _recommender,
 }
+# Tasks whose requests carry JSON objects (`records`) instead of texts. Their models are cheap per row, so each
+# request runs on its own (in a thread): a bad record then fails its own request with a 422, not a whole batch.
+RECORD_TASKS = {"tabular-classification", "recommendation"}
 CHAT_LOADERS: dict[str, Callable[[Path], ChatModel]] = {
     "causal-lm": HFChatModel.load,
 }

@@ -33,11 +33,35 @@ class _Strict(BaseModel):
 
 class PredictRequest(_Strict):
     model_config = ConfigDict(
-        extra="forbid", json_schema_extra={"examples": [{"texts": ["我的快递到哪了?", "Where is my refund?"]}]}
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {"texts": ["我的快递到哪了?", "Where is my refund?"]},
+                {"records": [{"age": 35, "purpose": "car", "loan_amount": 5000}]},
+                {"records": [{"user": "u001", "k": 5}, {"text": "space adventure with robots"}]},
+            ]
+        },
     )
-    texts: list[Text] = Field(
-        min_length=1, max_length=MAX_TEXTS, description="Texts to classify or tag; the server may allow fewer."
+    texts: list[Text] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TEXTS,
+        description="Texts to classify or tag (text-classification, token-classification); the server may allow "
+        "fewer.",
     )
+    records: list[dict[str, Any]] | None = Field(
+        None,
+        min_length=1,
+        max_length=MAX_TEXTS,
+        description="JSON objects instead of texts: table rows (tabular-classification), or `{user}` / "
+        "`{text}` queries with an optional `k` (recommendation).",
+    )
+
+    @model_validator(mode="after")
+    def _texts_or_records(self) -> PredictRequest:
+        if (self.texts is None) == (self.records is None):
+            raise ValueError("give exactly one of texts and records")
+        return self
 
 
 class PredictResponse(BaseModel):
@@ -62,8 +86,9 @@ class PredictResponse(BaseModel):
     model: str
     request_id: str
     predictions: list[dict[str, Any]] = Field(
-        description="Per text: `id` (for feedback) and the task's output: label, score and probabilities; "
-        "NER: entities with character offsets."
+        description="Per text or record: `id` (for feedback) and the task's output: label, score and "
+        "probabilities; NER: entities with character offsets; tabular: probability, decision and top features; "
+        "recommendation: items with scores."
     )
 
 
