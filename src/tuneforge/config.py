@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneforge.errors import ConfigError
+from tuneforge.llm.config import SftConfig
 
 __all__ = [
     "AdaLoraMethod",
@@ -38,6 +39,7 @@ __all__ = [
     "PrefixMethod",
     "PromptMethod",
     "SetFitMethod",
+    "SftConfig",
     "SplitConfig",
     "TrackingConfig",
     "TrainConfig",
@@ -337,9 +339,14 @@ class TrackingConfig(_Frozen):
     experiment: str | None = Field(None, description="Experiment name; default the output dir's name.")
 
 
+_MAIN_METRICS = {"token-classification": "entity_f1", "causal-lm-sft": "loss"}  # default early_stopping.metric
+_SFT_METHODS = ("lora", "full", "adalora", "ia3")  # methods that fit a causal LM with the pipeline's loss
+
+
 class Config(_Frozen):
-    task: Literal["text-classification", "token-classification"] = Field(
-        "text-classification", description="What the model learns: a label per text, or entity spans."
+    task: Literal["text-classification", "token-classification", "causal-lm-sft"] = Field(
+        "text-classification",
+        description="What the model learns: a label per text, entity spans, or chat answers (causal LM).",
     )
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
     data: DataConfig
@@ -349,6 +356,7 @@ class Config(_Frozen):
     tracking: TrackingConfig = Field(
         default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block."
     )
+    sft: SftConfig = Field(default_factory=SftConfig, description="causal-lm-sft: chat data, formatting, generation.")
 
     @field_validator("tracking", mode="before")
     @classmethod
@@ -364,16 +372,28 @@ class Config(_Frozen):
     @classmethod
     def _main_metric_of_task(cls, raw: Any) -> Any:
         # For NER, early_stopping.metric defaults to its main score, entity_f1, unless the config names one.
-        if not isinstance(raw, dict) or raw.get("task") != "token-classification":
+        if not isinstance(raw, dict) or raw.get("task") not in _MAIN_METRICS:
             return raw
         train = raw.get("train") or {}
         stopping = train.get("early_stopping", {}) if isinstance(train, dict) else None
         if isinstance(stopping, dict) and "metric" not in stopping:
-            return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": "entity_f1"}}}
+            metric = _MAIN_METRICS[raw["task"]]
+            return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": metric}}}
         return raw
 
     @model_validator(mode="after")
     def _options_fit_the_task(self) -> Config:
+        if self.task == "causal-lm-sft":
+            if self.method.name not in _SFT_METHODS:
+                raise ValueError(
+                    f"method {self.method.name} does not fit task causal-lm-sft (it is built for encoders "
+                    f"with a classification head); use one of {', '.join(_SFT_METHODS)}"
+                )
+            if self.data.format == "conll":
+                raise ValueError("data.format conll holds tagged tokens, not chats; use jsonl, csv, tsv or auto")
+            if self.train.class_weights != "none":
+                raise ValueError("train.class_weights is not supported for causal-lm-sft; use none")
+            return self
         if self.task != "token-classification":
             if self.data.format == "conll":
                 raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")
