@@ -71,16 +71,40 @@ def pack_collate(features: Sequence[Feature], pad_id: int, max_length: int) -> d
     return {"input_ids": ids, "position_ids": positions, "labels": labels}
 
 
+# Decoders whose logits are exactly lm_head(last hidden state): no soft-capping or scaling after the head.
+_PLAIN_HEADS = {"llama", "mistral", "qwen2", "qwen3", "smollm3", "olmo2"}
+
+
+def _body_and_head(model: torch.nn.Module) -> tuple[torch.nn.Module, torch.nn.Module] | None:
+    """The decoder stack and lm_head of a plain causal LM (PEFT-wrapped or not); None where that is unsafe."""
+    inner = model.get_base_model() if hasattr(model, "get_base_model") else model  # LoRA layers sit inside it
+    config = getattr(inner, "config", None)
+    if config is None or config.model_type not in _PLAIN_HEADS:
+        return None
+    body, head = getattr(inner, "model", None), inner.get_output_embeddings()
+    return (body, head) if body is not None and head is not None else None
+
+
 def token_losses(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Per-token cross-entropy of next-token prediction and its mask (True where the token is learned)."""
+    """Per-token cross-entropy of next-token prediction and its mask (True where the token is learned).
+
+    For plain decoders the vocabulary projection runs on the learned positions only: the answer tokens are
+    typically under half of a chat, and SmolLM2's 49k-word head is a fifth of its forward pass.
+    """
     device = next(model.parameters()).device
     inputs = {k: v.to(device) for k, v in batch.items() if k != "labels"}
-    logits = model(**inputs, use_cache=False).logits[:, :-1].float()
     targets = batch["labels"][:, 1:].to(device)
-    losses = torch.nn.functional.cross_entropy(
-        logits.reshape(-1, logits.shape[-1]), targets.reshape(-1), ignore_index=IGNORE, reduction="none"
-    ).view(targets.shape)
-    return losses, targets != IGNORE
+    mask = targets != IGNORE
+    parts = _body_and_head(model)
+    if parts is None:  # e.g. under DDP, whose gradient hooks need the wrapper's own forward
+        logits = model(**inputs, use_cache=False).logits[:, :-1][mask].float()
+    else:
+        body, head = parts
+        hidden = body(**inputs, use_cache=False).last_hidden_state[:, :-1]
+        logits = head(hidden[mask]).float()
+    losses = torch.zeros(targets.shape, dtype=logits.dtype, device=device)
+    losses[mask] = torch.nn.functional.cross_entropy(logits, targets[mask], reduction="none")
+    return losses, mask
 
 
 def causal_lm_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:

@@ -1,7 +1,9 @@
 """prepare_chats: read → validate → tokenise (over-length policy) → clean → split → DataReport, for chat data.
 
 Reuses the data layer's reader (formats, encodings, line numbers), RowError, PII redaction, dedup keys and
-DataReport; only what differs for conversations lives here.
+DataReport; only what differs for conversations lives here. `data.clean.normalize` does not apply: turns are
+kept exactly as written, since the model learns to write its answers that way (line breaks, full-width
+punctuation); duplicates are still found under the normalised key.
 """
 
 from __future__ import annotations

@@ -83,3 +83,21 @@ def test_packing_fills_rows_up_to_max_length(tiny_llama_dir) -> None:
     assert int((batch["input_ids"] != tokenizer.pad_token_id).sum()) == real
     # Every example's labels survive packing except its first token, which nothing predicts.
     assert int((batch["labels"] != IGNORE).sum()) == sum(sum(y != IGNORE for y in f["labels"][1:]) for f in features)
+
+
+def test_head_on_answer_positions_only_gives_the_full_logits_loss(tiny_llama_dir) -> None:
+    from peft import LoraConfig, get_peft_model
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir)
+    model = get_peft_model(
+        AutoModelForCausalLM.from_pretrained(tiny_llama_dir), LoraConfig(r=4, target_modules=["q_proj", "v_proj"])
+    ).eval()
+    batch = pad_collate([vars(encode_chat(tokenizer, chat)) for chat in CHATS], tokenizer.pad_token_id)
+    with torch.no_grad():
+        losses, mask = token_losses(model, batch)
+        logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1]
+        expected = torch.nn.functional.cross_entropy(
+            logits.transpose(1, 2), batch["labels"][:, 1:], ignore_index=IGNORE, reduction="none"
+        )
+    assert torch.equal(mask, batch["labels"][:, 1:] != IGNORE)
+    assert torch.allclose(losses, expected, atol=1e-5)
