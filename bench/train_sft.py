@@ -26,12 +26,13 @@ SYSTEMS = "tuneforge,tuneforge-packed,trainer,trainer-grouped"
 LORA = {"name": "lora", "r": 16, "alpha": 32, "dropout": 0.05}
 
 
-def _split(data: Path, seed: int, work: Path) -> tuple[Path, Path]:
+def _split(data: Path, seed: int, train_samples: int | None, work: Path) -> tuple[Path, Path]:
+    """A seeded fifth of the conversations for held-out loss; the rest (or `train_samples` of it) to train on."""
     lines = [line for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
     random.Random(seed).shuffle(lines)
     cut = len(lines) // 5
     (work / "test.jsonl").write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")
-    (work / "train.jsonl").write_text("\n".join(lines[cut:]) + "\n", encoding="utf-8")
+    (work / "train.jsonl").write_text("\n".join(lines[cut:][:train_samples]) + "\n", encoding="utf-8")
     return work / "train.jsonl", work / "test.jsonl"
 
 
@@ -54,6 +55,7 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path,
             "seed": args.seed,
             "weight_decay": 0.0,
             "early_stopping": None,
+            "threads": args.threads,
         },
         "output_dir": str(work / ("run-packed" if packing else "run")),
         "tracking": "none",
@@ -139,15 +141,18 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
 def main() -> None:
     parser = bench_parser(__doc__, "unused", lr=1e-3, max_length=256, output="bench/results/train_sft.json")
     parser.add_argument("--data", type=Path, default=Path("examples/support_sft/qa.jsonl"))
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for every system; default all.")
     parser.set_defaults(model="smollm2", batch_size=8, systems=SYSTEMS)
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers.utils import logging
 
     logging.set_verbosity_error()
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
-        train, test = _split(args.data, args.seed, work)
+        train, test = _split(args.data, args.seed, args.train_samples, work)
 
         def run_one(system: str) -> dict[str, Any]:
             if system.startswith("tuneforge"):

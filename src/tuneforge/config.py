@@ -184,6 +184,9 @@ class LoraMethod(_Frozen):
     target_modules: list[str] | None = Field(
         None, description="Module name suffixes adapted; default every linear layer of the encoder for the model type."
     )
+    layers: list[int] | None = Field(
+        None, description="Only these transformer layers (0-based) get updates; null: all. Top layers only: faster."
+    )
 
 
 class AdaLoraMethod(_Frozen):

@@ -97,8 +97,11 @@ class ChatModel:
 
     def _inputs(self, chats: Sequence[Messages]) -> dict[str, torch.Tensor]:
         prompts = [render_prompt(self.tokenizer, chat) for chat in chats]
-        self.tokenizer.padding_side = "left"
-        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
+        try:
+            batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
+        finally:
+            self.tokenizer.padding_side = side  # the tokenizer may be shared with training, which pads right
         device = next(self.model.parameters()).device
         return {k: v.to(device) for k, v in batch.items()}
 
