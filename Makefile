@@ -46,3 +46,11 @@ lint: setup
 
 clean:
 	rm -rf runs mlruns .partial
+
+sft-demo: setup
+	$(BIN)/tuneforge train configs/support-sft.yaml
+	$(BIN)/tuneforge generate runs/support-sft --input examples/support_sft/questions.jsonl --output runs/support-sft/answers.jsonl
+
+bench-sft: setup
+	$(BIN)/python bench/train_sft.py --epochs 1 --train-samples 64 --threads 1
+	$(BIN)/python bench/generate.py --questions 16 --max-new-tokens 64
