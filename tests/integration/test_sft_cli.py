@@ -82,6 +82,10 @@ def test_train_generate_export(tmp_path: Path, tiny_llama_dir: Path, method: str
     rows = [json.loads(line) for line in answers.read_text().splitlines()]
     assert [r["id"] for r in rows] == [1, 2] and all(isinstance(r["answer"], str) for r in rows)
 
+    chat = runner.invoke(app, ["chat", str(run), "--max-new-tokens", "4"], input="退货期限是多久?\n/reset\nhi\n\n")
+    assert chat.exit_code == 0, chat.output
+    assert chat.output.count("bot>") == 2
+
     result = _invoke("export", run, "--merge")
     assert result.exit_code == 0, result.output
     merged = AutoModelForCausalLM.from_pretrained(run / "merged").eval()
