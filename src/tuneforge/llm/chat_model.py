@@ -119,7 +119,9 @@ class ChatModel:
                 output = self.model.generate(**inputs, **settings)
                 new = output[:, inputs["input_ids"].shape[1] :]
                 for i, ids in zip(indices, new, strict=True):
-                    by_index[i] = trim_at_stop(self.tokenizer.decode(ids, skip_special_tokens=True), stop).strip()
+                    text = self.tokenizer.decode(ids, skip_special_tokens=True)
+                    # max_new_tokens can end inside a multi-byte character, which decodes as U+FFFD.
+                    by_index[i] = trim_at_stop(text, stop).rstrip("\ufffd").strip()
         return [by_index[i] for i in range(len(chats))]
 
     def stream(self, chat: Messages, **sampling: Any) -> Iterator[str]:
@@ -143,6 +145,8 @@ class ChatModel:
             text += piece
             trimmed = trim_at_stop(text, stop)
             stopped = len(trimmed) < len(text)
+            if stopped:
+                trimmed = trimmed.rstrip("\ufffd")  # as in generate_batch
             ready = len(trimmed) if stopped else max(sent, len(trimmed) - hold)
             if ready > sent:
                 yield trimmed[sent:ready]
@@ -150,6 +154,7 @@ class ChatModel:
             if stopped:
                 break
         else:
+            text = text.rstrip("\ufffd")  # as in generate_batch: a character cut off by max_new_tokens
             if len(text) > sent:
                 yield text[sent:]
         worker.join()
