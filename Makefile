@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo ner-demo recsys-demo credit-demo test test-slow bench bench-ner bench-serve lint clean
+.PHONY: setup demo ner-demo recsys-demo credit-demo sft-demo bench-sft test test-slow bench bench-ner bench-serve lint clean
 
 $(BIN)/tuneforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -58,3 +58,10 @@ credit-demo: setup
 	$(BIN)/tuneforge train configs/credit-demo.yaml
 	$(BIN)/tuneforge predict runs/credit-demo --input examples/credit/new_applications.csv --output runs/credit-demo/scored.jsonl
 	$(BIN)/tuneforge evaluate runs/credit-demo --data examples/credit/new_applications.csv
+sft-demo: setup
+	$(BIN)/tuneforge train configs/support-sft.yaml
+	$(BIN)/tuneforge generate runs/support-sft --input examples/support_sft/questions.jsonl --output runs/support-sft/answers.jsonl
+
+bench-sft: setup
+	$(BIN)/python bench/train_sft.py --epochs 1 --train-samples 64 --threads 1
+	$(BIN)/python bench/generate.py --questions 16 --max-new-tokens 64

@@ -188,6 +188,11 @@ def _serve_settings(**values: Any) -> Any:
     return Settings(**{k: v for k, v in values.items() if v is not None})
 
 
+TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature; 0 is greedy. Default: the run's.")]
+MaxTokensOpt = Annotated[int | None, typer.Option(help="Most tokens per answer. Default: the run's.")]
+StopOpt = Annotated[list[str] | None, typer.Option("--stop", help="A string that ends an answer; repeatable.")]
+
+
 @app.command()
 @_user_errors
 def serve(
@@ -264,3 +269,43 @@ def feedback_export(
     )
     note = f"; {skipped} labelled prediction(s) had no logged text" if skipped else ""
     get_console().print(f"{written} labelled texts written to [bold]{output}[/]{note}")
+
+
+def chat(
+    run_dir: Annotated[Path, typer.Argument(help="A causal-lm-sft run, or any causal-LM dir or alias.")],
+    system: Annotated[str | None, typer.Option(help="System prompt of the conversation.")] = None,
+    temperature: TemperatureOpt = None,
+    max_new_tokens: MaxTokensOpt = None,
+    stop: StopOpt = None,
+) -> None:
+    """Talk to a chat model in the terminal; answers stream as they are generated."""
+    from tuneforge.llm.files import chat_loop
+
+    _quiet_libraries()
+    chat_loop(str(run_dir), system=system, temperature=temperature, max_new_tokens=max_new_tokens, stop=stop)
+
+
+@app.command()
+@_user_errors
+def generate(
+    run_dir: Annotated[Path, typer.Argument(help="A causal-lm-sft run, or any causal-LM dir or alias.")],
+    input: Annotated[Path, typer.Option(help="JSONL ('messages' or 'question') or CSV ('question') file.")],
+    output: Annotated[Path, typer.Option(help="JSONL written: each input row plus 'answer'.")],
+    batch_size: Annotated[int, typer.Option(help="Questions answered together (left-padded batch).")] = 8,
+    temperature: TemperatureOpt = None,
+    max_new_tokens: MaxTokensOpt = None,
+    stop: StopOpt = None,
+) -> None:
+    """Answer every question of a file with a chat model."""
+    from tuneforge.llm.files import generate_file
+
+    _quiet_libraries()
+    generate_file(
+        str(run_dir),
+        input,
+        output,
+        batch_size=batch_size,
+        temperature=temperature,
+        max_new_tokens=max_new_tokens,
+        stop=stop,
+    )

@@ -19,6 +19,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tuneforge.errors import ConfigError
+from tuneforge.llm.config import SftConfig
 from tuneforge.recommend.config import RecommendConfig
 from tuneforge.tabular.config import TabularConfig
 
@@ -40,6 +41,7 @@ __all__ = [
     "PrefixMethod",
     "PromptMethod",
     "SetFitMethod",
+    "SftConfig",
     "SplitConfig",
     "TrackingConfig",
     "TrainConfig",
@@ -183,6 +185,9 @@ class LoraMethod(_Frozen):
     dropout: float = Field(0.1, ge=0, lt=1, description="Dropout on the input of the low-rank path.")
     target_modules: list[str] | None = Field(
         None, description="Module name suffixes adapted; default every linear layer of the encoder for the model type."
+    )
+    layers: list[int] | None = Field(
+        None, description="Only these transformer layers (0-based) get updates; null: all. Top layers only: faster."
     )
 
 
@@ -339,9 +344,17 @@ class TrackingConfig(_Frozen):
     experiment: str | None = Field(None, description="Experiment name; default the output dir's name.")
 
 
+_MAIN_METRICS = {"token-classification": "entity_f1", "causal-lm-sft": "loss"}  # default early_stopping.metric
+_SFT_METHODS = ("lora", "full", "adalora", "ia3")  # methods that fit a causal LM with the pipeline's loss
+
+
 class Config(_Frozen):
-    task: Literal["text-classification", "token-classification", "tabular-classification", "recommendation"] = Field(
-        "text-classification", description="What the model learns: a label per text, or entity spans."
+    task: Literal[
+        "text-classification", "token-classification", "causal-lm-sft", "tabular-classification", "recommendation"
+    ] = Field(
+        "text-classification",
+        description="What the model learns: a label per text, entity spans, chat answers (causal LM), a risk score "
+        "per table row, or items to recommend.",
     )
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
     extend_vocab: bool = Field(
@@ -358,6 +371,7 @@ class Config(_Frozen):
     )
     tabular: TabularConfig | None = Field(None, description="tabular-classification: schema, policies, CV, costs.")
     recommend: RecommendConfig | None = Field(None, description="task: recommendation: item file, columns, models.")
+    sft: SftConfig = Field(default_factory=SftConfig, description="causal-lm-sft: chat data, formatting, generation.")
 
     @field_validator("tracking", mode="before")
     @classmethod
@@ -373,12 +387,13 @@ class Config(_Frozen):
     @classmethod
     def _main_metric_of_task(cls, raw: Any) -> Any:
         # For NER, early_stopping.metric defaults to its main score, entity_f1, unless the config names one.
-        if not isinstance(raw, dict) or raw.get("task") != "token-classification":
+        if not isinstance(raw, dict) or raw.get("task") not in _MAIN_METRICS:
             return raw
         train = raw.get("train") or {}
         stopping = train.get("early_stopping", {}) if isinstance(train, dict) else None
         if isinstance(stopping, dict) and "metric" not in stopping:
-            return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": "entity_f1"}}}
+            metric = _MAIN_METRICS[raw["task"]]
+            return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": metric}}}
         return raw
 
     @model_validator(mode="after")
@@ -387,6 +402,17 @@ class Config(_Frozen):
             raise ValueError(
                 f"extend_vocab adds token embeddings that only method full trains and saves, not {self.method.name}"
             )
+        if self.task == "causal-lm-sft":
+            if self.method.name not in _SFT_METHODS:
+                raise ValueError(
+                    f"method {self.method.name} does not fit task causal-lm-sft (it is built for encoders "
+                    f"with a classification head); use one of {', '.join(_SFT_METHODS)}"
+                )
+            if self.data.format == "conll":
+                raise ValueError("data.format conll holds tagged tokens, not chats; use jsonl, csv, tsv or auto")
+            if self.train.class_weights != "none":
+                raise ValueError("train.class_weights is not supported for causal-lm-sft; use none")
+            return self
         if self.task != "token-classification":
             if self.data.format == "conll":
                 raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")

@@ -35,7 +35,9 @@ _TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that a
 def _tokenizer(cfg: Config) -> Any:
     from transformers import AutoTokenizer
 
-    return AutoTokenizer.from_pretrained(resolve_model(cfg.model))
+    from tuneforge.llm.cache import hf_dir  # a GGUF model: its dequantised copy, which holds the tokenizer
+
+    return AutoTokenizer.from_pretrained(hf_dir(resolve_model(cfg.model)))
 
 
 def data_report(cfg: Config) -> Any:

@@ -24,9 +24,16 @@ def merge_run(run_dir: Path, output: Path | None = None) -> Path:
     manifest = read_json(run_dir / "manifest.json")
     method = manifest.get("method", "full")
     _check_mergeable(method)  # before the seconds spent loading
-    estimator = TokenClassifier if manifest.get("task") == "token-classification" else TextClassifier
-    loaded = estimator.load(run_dir)
-    output = merge_model(loaded.model, loaded.task.tokenizer, method, output or run_dir / "merged")
+    if manifest.get("task") == "causal-lm-sft":
+        from tuneforge.llm import ChatModel
+
+        chat = ChatModel.load(run_dir)
+        model, tokenizer = chat.model, chat.tokenizer
+    else:
+        estimator = TokenClassifier if manifest.get("task") == "token-classification" else TextClassifier
+        loaded = estimator.load(run_dir)
+        model, tokenizer = loaded.model, loaded.task.tokenizer
+    output = merge_model(model, tokenizer, method, output or run_dir / "merged")
     get_console().print(f"merged {method} model written to [bold]{output}[/]")
     return output
 

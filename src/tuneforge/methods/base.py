@@ -40,7 +40,13 @@ def head_modules(model: torch.nn.Module) -> list[str]:
     body = getattr(model, "base_model", None)
     if body is None or body is model:
         raise ConfigError(f"{type(model).__name__} has no separate pretrained body and head")
-    return [name for name, child in model.named_children() if child is not body and _has_parameters(child)]
+    # A language model's lm_head is pretrained (and often tied to the input embeddings): no fresh head.
+    output_embeddings = model.get_output_embeddings() if hasattr(model, "get_output_embeddings") else None
+    return [
+        name
+        for name, child in model.named_children()
+        if child is not body and child is not output_embeddings and _has_parameters(child)
+    ]
 
 
 def _has_parameters(module: torch.nn.Module) -> bool:

@@ -111,6 +111,8 @@ def apply_lora(model: torch.nn.Module, cfg: LoraMethod) -> torch.nn.Module:
         lora_alpha=cfg.alpha,
         lora_dropout=cfg.dropout,
         target_modules=_targets(model, cfg.target_modules),
+        # Backward stops at the lowest adapted layer, so adapting the top layers only saves most of it.
+        layers_to_transform=cfg.layers,
     )
     return _wrap(model, config, "lora")
 

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from tuneforge.tasks.base import Task
+from tuneforge.tasks.causal_lm_sft import CausalLMSft
 from tuneforge.tasks.text_classification import TextClassification
 from tuneforge.tasks.token_classification import TokenClassification
 
@@ -15,4 +16,5 @@ __all__ = ["TASKS", "Task"]
 TASKS: dict[str, type[Task]] = {
     "text-classification": TextClassification,
     "token-classification": TokenClassification,
+    "causal-lm-sft": CausalLMSft,
 }

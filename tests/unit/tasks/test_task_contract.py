@@ -8,7 +8,10 @@ import torch
 from transformers import AutoTokenizer
 
 from tuneforge.data import Example, TaggedText
+from tuneforge.llm.chats import Conversation
+from tuneforge.llm.config import SftConfig
 from tuneforge.tasks import TASKS, Task
+from tuneforge.tasks.causal_lm_sft import CausalLMSft
 from tuneforge.tasks.text_classification import TextClassification
 from tuneforge.tasks.token_classification import TokenClassification, tag_set
 
@@ -29,7 +32,21 @@ CASES = {
             ),
         ],
     ),
+    "causal-lm-sft": (
+        lambda tok: CausalLMSft(
+            tok, 64, SftConfig(eval_answers=2, generation={"max_new_tokens": 4}), tok.name_or_path
+        ),
+        [
+            Conversation(
+                ({"role": "user", "content": "退货?"}, {"role": "assistant", "content": "15天内"}), "a.jsonl", 1
+            ),
+            Conversation(
+                ({"role": "user", "content": "Delivery?"}, {"role": "assistant", "content": "3-5 days"}), "a.jsonl", 2
+            ),
+        ],
+    ),
 }
+MODEL_FIXTURES = {"causal-lm-sft": "tiny_llama_dir"}  # the others: tiny_model_dir (BERT)
 
 
 def test_every_task_has_a_case() -> None:
@@ -37,14 +54,16 @@ def test_every_task_has_a_case() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_task_trains_and_evaluates(name: str, tiny_model_dir: Path) -> None:
+def test_task_trains_and_evaluates(name: str, request: pytest.FixtureRequest) -> None:
+    tiny_model_dir: Path = request.getfixturevalue(MODEL_FIXTURES.get(name, "tiny_model_dir"))
     make, examples = CASES[name]
     task = make(AutoTokenizer.from_pretrained(tiny_model_dir))
     assert isinstance(task, TASKS[name])
     members = {m for m in vars(Task) if not m.startswith("_")} | set(Task.__annotations__)
     assert not [m for m in members if not hasattr(task, m)]
     model = task.build_model(str(tiny_model_dir))
-    assert [model.config.id2label[i] for i in range(model.config.num_labels)] == task.labels
+    if task.labels:  # a classifier's head; a causal LM has none
+        assert [model.config.id2label[i] for i in range(model.config.num_labels)] == task.labels
     features = task.encode_examples(examples)
     loss = task.loss(model, task.collate(features))
     loss.backward()

@@ -1,0 +1,181 @@
+"""Chat fine-tuning speed: tuneforge against HF Trainer, same model, LoRA settings, data and seed, in one run.
+
+Both train SmolLM2-135M-Instruct (or --model) with LoRA on the same chat examples with the same loss mask
+(assistant tokens only); prints real (non-padding) training tokens per second and held-out loss per answer
+token, and the ratios, and writes a JSON result. Data: the bundled demo set (--data), split here with a seed.
+
+    python bench/train_sft.py --epochs 1                     # about 10 min on 2 shared cores
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import torch
+import yaml
+from _systems import TokenCounter, bench_parser, report, run_systems  # bench/ is a folder of scripts
+
+SYSTEMS = "tuneforge,tuneforge-packed,trainer,trainer-grouped"
+LORA = {"name": "lora", "r": 16, "alpha": 32, "dropout": 0.05}
+
+
+def _split(data: Path, seed: int, train_samples: int | None, work: Path) -> tuple[Path, Path]:
+    """A seeded fifth of the conversations for held-out loss; the rest (or `train_samples` of it) to train on."""
+    lines = [line for line in data.read_text(encoding="utf-8").splitlines() if line.strip()]
+    random.Random(seed).shuffle(lines)
+    cut = len(lines) // 5
+    (work / "test.jsonl").write_text("\n".join(lines[:cut]) + "\n", encoding="utf-8")
+    (work / "train.jsonl").write_text("\n".join(lines[cut:][:train_samples]) + "\n", encoding="utf-8")
+    return work / "train.jsonl", work / "test.jsonl"
+
+
+def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path, packing: bool) -> dict[str, Any]:
+    from tuneforge.config import load_config
+    from tuneforge.run import train as run_training
+
+    cfg_path = work / "tuneforge.yaml"
+    cfg = {
+        "task": "causal-lm-sft",
+        "model": args.model,
+        "method": LORA,
+        "data": {"train": str(train), "test": str(test), "split": {"validation": 0.0}, "clean": {"dedup": False}},
+        "sft": {"packing": packing, "eval_answers": 0, "report_samples": 0},
+        "train": {
+            "epochs": args.epochs,
+            "batch_size": args.batch_size,
+            "lr": args.lr,
+            "max_length": args.max_length,
+            "seed": args.seed,
+            "weight_decay": 0.0,
+            "early_stopping": None,
+            "threads": args.threads,
+        },
+        "output_dir": str(work / ("run-packed" if packing else "run")),
+        "tracking": "none",
+    }
+    cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+    run_dir = run_training(load_config(cfg_path))
+    metrics = json.loads((run_dir / "metrics.json").read_text())
+    return {
+        "test_loss": round(metrics["test"]["loss"], 4),
+        # Packed rows count their few tail-padding tokens; count real tokens from the data instead.
+        "real_tokens": metrics["train"]["real_tokens"] if not packing else None,
+        "train_seconds": metrics["train"]["fit_seconds"],
+    }
+
+
+def _features(path: Path, tokenizer: Any, max_length: int) -> list[dict[str, Any]]:
+    from tuneforge.llm.chats import read_conversations
+    from tuneforge.llm.config import SftConfig
+    from tuneforge.llm.format import encode_chat
+
+    _, conversations, _ = read_conversations(path, "auto", "auto", SftConfig())
+    out = []
+    for c in conversations:
+        encoded = encode_chat(tokenizer, c.messages)
+        out.append({"input_ids": encoded.input_ids[:max_length], "labels": encoded.labels[:max_length]})
+    return out
+
+
+def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
+    from peft import LoraConfig, TaskType, get_peft_model
+    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+
+    from tuneforge.llm.batching import pad_collate, token_losses
+    from tuneforge.llm.cache import hf_dir
+    from tuneforge.methods.peft_methods import LORA_TARGETS
+    from tuneforge.models import resolve_model
+
+    path = hf_dir(resolve_model(args.model))
+    tokenizer = AutoTokenizer.from_pretrained(path)
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    dataset = _features(train, tokenizer, args.max_length)
+    counter = TokenCounter()
+
+    def collate(features: list[dict[str, Any]]) -> Any:
+        counter(features)
+        return pad_collate(features, pad_id)  # input_ids, attention_mask, labels: the model's own shifted loss
+
+    torch.manual_seed(args.seed)
+    model = AutoModelForCausalLM.from_pretrained(path)
+    targets = LORA_TARGETS[model.config.model_type]
+    config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=16, lora_alpha=32, lora_dropout=0.05, target_modules=targets)
+    model = get_peft_model(model, config)
+    training_args = TrainingArguments(
+        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
+        per_device_train_batch_size=args.batch_size,
+        learning_rate=args.lr,
+        num_train_epochs=args.epochs,
+        weight_decay=0.0,
+        seed=args.seed,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        logging_steps=50,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+        remove_unused_columns=False,
+        **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
+    )
+    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
+    started = time.perf_counter()
+    trainer.train()
+    seconds = time.perf_counter() - started
+    held_out = _features(test, tokenizer, args.max_length)
+    model.eval()
+    total, count = 0.0, 0
+    with torch.inference_mode():
+        for start in range(0, len(held_out), 16):
+            losses, mask = token_losses(model, pad_collate(held_out[start : start + 16], pad_id))
+            total, count = total + float(losses.sum()), count + int(mask.sum())
+    return {"test_loss": round(total / count, 4), "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
+
+
+def main() -> None:
+    parser = bench_parser(__doc__, "unused", lr=1e-3, max_length=256, output="bench/results/train_sft.json")
+    parser.add_argument("--data", type=Path, default=Path("examples/support_sft/qa.jsonl"))
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for every system; default all.")
+    parser.set_defaults(model="smollm2", batch_size=8, systems=SYSTEMS)
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        train, test = _split(args.data, args.seed, args.train_samples, work)
+
+        def run_one(system: str) -> dict[str, Any]:
+            if system.startswith("tuneforge"):
+                result = run_tuneforge(train, test, args, work, packing=system == "tuneforge-packed")
+                if result["real_tokens"] is None:  # the same examples and epochs as the padded run
+                    result["real_tokens"] = _real_tokens(train, args)
+                return result
+            return run_trainer(train, test, args, work, grouped=system == "trainer-grouped")
+
+        results = run_systems(args.systems, run_one)
+    report(results, args, "test_loss")
+
+
+def _real_tokens(train: Path, args: argparse.Namespace) -> int:
+    from transformers import AutoTokenizer
+
+    from tuneforge.llm.cache import hf_dir
+    from tuneforge.models import resolve_model
+
+    tokenizer = AutoTokenizer.from_pretrained(hf_dir(resolve_model(args.model)))
+    lengths = [len(f["input_ids"]) for f in _features(train, tokenizer, args.max_length)]
+    return round(sum(lengths) * args.epochs)
+
+
+if __name__ == "__main__":
+    main()
