@@ -59,7 +59,12 @@ def check_data(cfg: Config) -> PreparedData:
 
 def _check_vocabulary(cfg: Config, tokenizer: Any, data: PreparedData) -> list[str]:
     """Warn in the data report about text the tokenizer cannot represent; with extend_vocab, add it as tokens."""
-    texts = [example.text for example in data.train]
+    # Texts and NER sentences have `.text`; chats (causal-lm-sft) are checked turn by turn.
+    texts = [
+        turn["content"]
+        for example in data.train
+        for turn in (example.messages if hasattr(example, "messages") else [{"content": example.text}])
+    ]
     if warning := coverage_warning(tokenizer, texts, cfg.model):
         data.report.warnings.append(warning)
     if not cfg.extend_vocab:

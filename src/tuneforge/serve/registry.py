@@ -62,8 +62,19 @@ PREDICTORS: dict[str, Callable[[Path], Predictor]] = {
 # Tasks whose requests carry JSON objects (`records`) instead of texts. Their models are cheap per row, so each
 # request runs on its own (in a thread): a bad record then fails its own request with a 422, not a whole batch.
 RECORD_TASKS = {"tabular-classification", "recommendation"}
+def _sft_chat(run_dir: Path) -> ChatModel:
+    from tuneforge.llm import ChatModel as RunChatModel
+
+    trained = RunChatModel.load(run_dir)  # base model + adapter, or the full model, and the run's tokenizer
+    model = trained.model
+    if hasattr(model, "merge_and_unload"):  # LoRA/IA3 folded into the weights: no adapter cost per token
+        model = model.merge_and_unload()
+    return HFChatModel(model, trained.tokenizer)
+
+
 CHAT_LOADERS: dict[str, Callable[[Path], ChatModel]] = {
     "causal-lm": HFChatModel.load,
+    "causal-lm-sft": _sft_chat,
 }
 
 
