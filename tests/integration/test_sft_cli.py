@@ -105,4 +105,3 @@ def test_bad_chat_file_gives_file_line_errors(tmp_path: Path, tiny_llama_dir: Pa
     assert result.exit_code == 1
     flat = "".join(result.output.split())  # rich wraps long lines at spaces
     assert "".join(f"{data}:49: field 'messages[0].role': unknown role 'bot'".split()) in flat
-

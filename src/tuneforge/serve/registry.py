@@ -62,6 +62,8 @@ PREDICTORS: dict[str, Callable[[Path], Predictor]] = {
 # Tasks whose requests carry JSON objects (`records`) instead of texts. Their models are cheap per row, so each
 # request runs on its own (in a thread): a bad record then fails its own request with a 422, not a whole batch.
 RECORD_TASKS = {"tabular-classification", "recommendation"}
+
+
 def _sft_chat(run_dir: Path) -> ChatModel:
     from tuneforge.llm import ChatModel as RunChatModel
 
