@@ -100,8 +100,10 @@ def predict(
     text_column: Annotated[str | None, typer.Option(help="Column of --input; default the run's text column.")] = None,
     user: Annotated[list[str] | None, typer.Option("--user", help="Recommendation: a user id; repeatable.")] = None,
 ) -> None:
-    """Classify texts (NER runs: find entity spans) given inline or in a file; file output keeps the input columns
-    and adds label and score (NER: entities, with character offsets)."""
+    """Predict with a finished run, for texts given inline or in a file; file output keeps the input columns.
+
+    Classification adds label and score; NER entities with character offsets; tabular runs score the rows of
+    --input; recommendation runs take --user or --text; chat runs (causal-lm-sft) answer each text."""
     from tuneforge.predict import predict_file, predict_texts
 
     if not text and input is None and not user:
@@ -271,6 +273,8 @@ def feedback_export(
     get_console().print(f"{written} labelled texts written to [bold]{output}[/]{note}")
 
 
+@app.command()
+@_user_errors
 def chat(
     run_dir: Annotated[Path, typer.Argument(help="A causal-lm-sft run, or any causal-LM dir or alias.")],
     system: Annotated[str | None, typer.Option(help="System prompt of the conversation.")] = None,

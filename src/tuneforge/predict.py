@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 from tuneforge.classifier import TextClassifier
 from tuneforge.config import Config, DataConfig, SplitConfig
 from tuneforge.data import prepare_data, read_table
-from tuneforge.errors import DataError
+from tuneforge.errors import DataError, RunError
 from tuneforge.evaluate.report import render_report
 from tuneforge.rundir import read_json, write_json, write_text
 
@@ -40,6 +40,8 @@ def predict_texts(run_dir: Path, texts: list[str]) -> None:
         from tuneforge.recommend.commands import predict_records
 
         return predict_records(run_dir, [{"text": t} for t in texts])
+    if task == "causal-lm-sft":
+        return _print_answers(run_dir, texts)
     if task == "token-classification":
         from tuneforge.predict_spans import predict_span_texts
 
@@ -48,6 +50,16 @@ def predict_texts(run_dir: Path, texts: list[str]) -> None:
     table = RichTable("text", "label", "score")
     for text, prediction in zip(texts, predictions, strict=True):
         table.add_row(text, prediction.label, f"{prediction.score:.3f}")
+    get_console().print(table)
+
+
+def _print_answers(run_dir: Path, questions: list[str]) -> None:
+    from tuneforge.llm import ChatModel
+
+    answers = ChatModel.load(run_dir).generate_batch([[{"role": "user", "content": q}] for q in questions])
+    table = RichTable("question", "answer")
+    for question, answer in zip(questions, answers, strict=True):
+        table.add_row(question, answer)
     get_console().print(table)
 
 
@@ -77,6 +89,11 @@ def predict_file(run_dir: Path, source: Path, output: Path, *, text_column: str 
         from tuneforge.recommend.commands import recommend_file
 
         return recommend_file(run_dir, source, output, text_column)
+    if task == "causal-lm-sft":
+        from tuneforge.llm.files import generate_file
+
+        generate_file(run_dir, source, output)
+        return None
     if task == "token-classification":
         from tuneforge.predict_spans import predict_span_file
 
@@ -103,6 +120,11 @@ def write_records(path: Path, columns: list[str], records: list[dict[str, Any]])
 def evaluate_file(run_dir: Path, source: Path) -> dict[str, Any]:
     """Evaluate on a labelled file, cleaned and validated as in training (bad rows skipped and listed)."""
     task = _task(run_dir)
+    if task == "causal-lm-sft":
+        raise RunError(
+            f"{run_dir}: evaluate does not take causal-lm-sft runs yet; their held-out loss, ROUGE-L and answers "
+            "are in report.md; answer a file with `tuneforge generate`"
+        )
     if task == "tabular-classification":
         from tuneforge.tabular.files import evaluate_table_file
 

@@ -82,6 +82,14 @@ def test_train_generate_export(tmp_path: Path, tiny_llama_dir: Path, method: str
     rows = [json.loads(line) for line in answers.read_text().splitlines()]
     assert [r["id"] for r in rows] == [1, 2] and all(isinstance(r["answer"], str) for r in rows)
 
+    predicted = _invoke("predict", run, "--text", "退货期限是多久?")
+    assert predicted.exit_code == 0 and "answer" in predicted.output
+    via_predict = tmp_path / "p.jsonl"
+    assert _invoke("predict", run, "--input", questions, "--output", via_predict).exit_code == 0
+    assert [json.loads(line)["id"] for line in via_predict.read_text().splitlines()] == [1, 2]
+    evaluated = runner.invoke(app, ["evaluate", str(run), "--data", str(questions)])
+    assert evaluated.exit_code == 2 and "report.md" in evaluated.output
+
     chat = runner.invoke(app, ["chat", str(run), "--max-new-tokens", "4"], input="退货期限是多久?\n/reset\nhi\n\n")
     assert chat.exit_code == 0, chat.output
     assert chat.output.count("bot>") == 2
