@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,43 @@ from typing import Any
 import torch
 
 SYSTEMS = ("tuneforge", "trainer", "trainer-grouped")
+
+
+def train_with_trainer(
+    model: torch.nn.Module,
+    dataset: Any,
+    collate: Any,
+    args: argparse.Namespace,
+    work: Path,
+    *,
+    grouped: bool,
+    **extra: Any,
+) -> float:
+    """Train with HF Trainer at its defaults plus the bench's batch size, lr, epochs and seed; returns seconds.
+
+    `grouped` turns on Trainer's own length grouping, the fairest baseline for our length-grouped batches.
+    """
+    from transformers import Trainer, TrainingArguments
+
+    training_args = TrainingArguments(
+        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
+        per_device_train_batch_size=args.batch_size,
+        learning_rate=args.lr,
+        num_train_epochs=args.epochs,
+        seed=args.seed,
+        save_strategy="no",
+        eval_strategy="no",
+        report_to=[],
+        logging_steps=50,
+        use_cpu=not torch.cuda.is_available(),
+        disable_tqdm=True,
+        **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
+        **extra,
+    )
+    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
+    started = time.perf_counter()
+    trainer.train()
+    return time.perf_counter() - started
 
 
 def bench_parser(doc: str, dataset: str, *, lr: float, max_length: int, output: str) -> argparse.ArgumentParser:

@@ -15,13 +15,18 @@ import json
 import os
 import random
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
-from _systems import TokenCounter, bench_parser, report, run_systems  # bench/ is a folder of scripts
+from _systems import (  # bench/ is a folder of scripts
+    TokenCounter,
+    bench_parser,
+    report,
+    run_systems,
+    train_with_trainer,
+)
 
 
 def _read_sst2(path: Path) -> tuple[list[str], list[str]]:
@@ -89,8 +94,6 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
         AutoModelForSequenceClassification,
         AutoTokenizer,
         DataCollatorWithPadding,
-        Trainer,
-        TrainingArguments,
     )
 
     from tuneforge.models import resolve_model
@@ -110,24 +113,7 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
 
     torch.manual_seed(args.seed)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(label_names))
-    training_args = TrainingArguments(
-        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
-        per_device_train_batch_size=args.batch_size,
-        learning_rate=args.lr,
-        num_train_epochs=args.epochs,
-        seed=args.seed,
-        save_strategy="no",
-        eval_strategy="no",
-        report_to=[],
-        logging_steps=50,
-        use_cpu=not torch.cuda.is_available(),
-        disable_tqdm=True,
-        **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
-    )
-    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
-    started = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - started
+    seconds = train_with_trainer(model, dataset, collate, args, work, grouped=grouped)
     dev_texts, dev_labels = _read_sst2(dev)
     model.eval()
     correct = 0

@@ -20,7 +20,6 @@ import os
 import random
 import sys
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +27,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _systems import TokenCounter, bench_parser, report, run_systems  # noqa: E402  (bench/ is a folder of scripts)
+from _systems import TokenCounter, bench_parser, report, run_systems, train_with_trainer  # noqa: E402  (bench/ is a folder of scripts)
 
 
 def _read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -144,8 +143,6 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
         AutoModelForTokenClassification,
         AutoTokenizer,
         DataCollatorForTokenClassification,
-        Trainer,
-        TrainingArguments,
     )
 
     from tuneforge.models import resolve_model
@@ -167,25 +164,7 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
     model = AutoModelForTokenClassification.from_pretrained(
         path, num_labels=len(tags), id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)}
     )
-    training_args = TrainingArguments(
-        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
-        per_device_train_batch_size=args.batch_size,
-        learning_rate=args.lr,
-        num_train_epochs=args.epochs,
-        seed=args.seed,
-        save_strategy="no",
-        eval_strategy="no",
-        report_to=[],
-        logging_steps=50,
-        use_cpu=not torch.cuda.is_available(),
-        disable_tqdm=True,
-        remove_unused_columns=False,
-        **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
-    )
-    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
-    started = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - started
+    seconds = train_with_trainer(model, dataset, collate, args, work, grouped=grouped, remove_unused_columns=False)
     f1 = _trainer_f1(model, tokenizer, test, tags, args.max_length)
     return {"entity_f1": f1, "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
 

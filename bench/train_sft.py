@@ -14,13 +14,18 @@ import json
 import os
 import random
 import tempfile
-import time
 from pathlib import Path
 from typing import Any
 
 import torch
 import yaml
-from _systems import TokenCounter, bench_parser, report, run_systems  # bench/ is a folder of scripts
+from _systems import (  # bench/ is a folder of scripts
+    TokenCounter,
+    bench_parser,
+    report,
+    run_systems,
+    train_with_trainer,
+)
 
 SYSTEMS = "tuneforge,tuneforge-packed,trainer,trainer-grouped"
 LORA = {"name": "lora", "r": 16, "alpha": 32, "dropout": 0.05}
@@ -86,7 +91,7 @@ def _features(path: Path, tokenizer: Any, max_length: int) -> list[dict[str, Any
 
 def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
     from peft import LoraConfig, TaskType, get_peft_model
-    from transformers import AutoModelForCausalLM, AutoTokenizer, Trainer, TrainingArguments
+    from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from tuneforge.llm.batching import pad_collate, token_losses
     from tuneforge.llm.cache import hf_dir
@@ -108,26 +113,7 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
     targets = LORA_TARGETS[model.config.model_type]
     config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=16, lora_alpha=32, lora_dropout=0.05, target_modules=targets)
     model = get_peft_model(model, config)
-    training_args = TrainingArguments(
-        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
-        per_device_train_batch_size=args.batch_size,
-        learning_rate=args.lr,
-        num_train_epochs=args.epochs,
-        weight_decay=0.0,
-        seed=args.seed,
-        save_strategy="no",
-        eval_strategy="no",
-        report_to=[],
-        logging_steps=50,
-        use_cpu=not torch.cuda.is_available(),
-        disable_tqdm=True,
-        remove_unused_columns=False,
-        **({"train_sampling_strategy": "group_by_length"} if grouped else {}),
-    )
-    trainer = Trainer(model=model, args=training_args, train_dataset=dataset, data_collator=collate)
-    started = time.perf_counter()
-    trainer.train()
-    seconds = time.perf_counter() - started
+    seconds = train_with_trainer(model, dataset, collate, args, work, grouped=grouped, remove_unused_columns=False)
     held_out = _features(test, tokenizer, args.max_length)
     model.eval()
     total, count = 0.0, 0
