@@ -15,6 +15,20 @@ import torch
 SYSTEMS = ("tuneforge", "trainer", "trainer-grouped")
 
 
+def matched_train_block(args: argparse.Namespace) -> dict[str, Any]:
+    """tuneforge's `train:` block set to what HF Trainer does by default: no weight decay, warm-up or early stop."""
+    return {
+        "epochs": args.epochs,
+        "batch_size": args.batch_size,
+        "lr": args.lr,
+        "max_length": args.max_length,
+        "seed": args.seed,
+        "weight_decay": 0.0,
+        "warmup_ratio": 0.0,
+        "early_stopping": None,
+    }
+
+
 def train_with_trainer(
     model: torch.nn.Module,
     dataset: Any,

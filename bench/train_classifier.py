@@ -23,6 +23,7 @@ import yaml
 from _systems import (  # bench/ is a folder of scripts
     TokenCounter,
     bench_parser,
+    matched_train_block,
     report,
     run_systems,
     train_with_trainer,
@@ -63,16 +64,7 @@ def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path) 
                     "split": {"validation": 0.0},
                     "clean": {"normalize": False, "dedup": False},
                 },
-                "train": {
-                    "epochs": args.epochs,
-                    "batch_size": args.batch_size,
-                    "lr": args.lr,
-                    "max_length": args.max_length,
-                    "seed": args.seed,
-                    "weight_decay": 0.0,
-                    "warmup_ratio": 0.0,
-                    "early_stopping": None,
-                },
+                "train": matched_train_block(args),
                 "output_dir": str(work / "run"),
                 "tracking": "none",
             }

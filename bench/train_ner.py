@@ -27,7 +27,7 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _systems import TokenCounter, bench_parser, report, run_systems, train_with_trainer  # noqa: E402  (bench/ is a folder of scripts)
+from _systems import TokenCounter, bench_parser, matched_train_block, report, run_systems, train_with_trainer  # noqa: E402  (bench/ is a folder of scripts)
 
 
 def _read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -72,16 +72,7 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path)
             "split": {"validation": 0.0},
             "clean": {"dedup": False},
         },
-        "train": {
-            "epochs": args.epochs,
-            "batch_size": args.batch_size,
-            "lr": args.lr,
-            "max_length": args.max_length,
-            "seed": args.seed,
-            "weight_decay": 0.0,
-            "warmup_ratio": 0.0,
-            "early_stopping": None,
-        },
+        "train": matched_train_block(args),
         "output_dir": str(work / "run"),
         "tracking": "none",
     }
