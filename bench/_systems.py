@@ -26,6 +26,7 @@ def matched_train_block(args: argparse.Namespace) -> dict[str, Any]:
         "weight_decay": 0.0,
         "warmup_ratio": 0.0,
         "early_stopping": None,
+        "threads": args.threads,
     }
 
 
@@ -80,7 +81,20 @@ def bench_parser(doc: str, dataset: str, *, lr: float, max_length: int, output: 
     parser.add_argument("--seed", type=int, default=42)
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"Comma-separated subset of {SYSTEMS}.")
     parser.add_argument("--output", type=Path, default=Path(output))
+    parser.add_argument("--threads", type=int, default=None, help="torch threads for every system; default all.")
     return parser
+
+
+def parse_bench_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
+    """Parse, then set what every system shares: torch threads, offline hub, quiet transformers logging."""
+    args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    from transformers.utils import logging
+
+    logging.set_verbosity_error()
+    return args
 
 
 class TokenCounter:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import random
 import tempfile
 from pathlib import Path
@@ -24,6 +23,7 @@ from _systems import (  # bench/ is a folder of scripts
     TokenCounter,
     bench_parser,
     matched_train_block,
+    parse_bench_args,
     report,
     run_systems,
     train_with_trainer,
@@ -125,11 +125,7 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
 
 def main() -> None:
     parser = bench_parser(__doc__, "sst2", lr=5e-5, max_length=64, output="bench/results/train_classifier.json")
-    args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
+    args = parse_bench_args(parser)
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

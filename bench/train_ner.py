@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import sys
 import tempfile
@@ -27,7 +26,15 @@ import torch
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _systems import TokenCounter, bench_parser, matched_train_block, report, run_systems, train_with_trainer  # noqa: E402  (bench/ is a folder of scripts)
+from _systems import (  # noqa: E402  (bench/ is a folder of scripts)
+    TokenCounter,
+    bench_parser,
+    matched_train_block,
+    parse_bench_args,
+    report,
+    run_systems,
+    train_with_trainer,
+)
 
 
 def _read_conll(path: Path) -> list[tuple[list[str], list[str]]]:
@@ -163,11 +170,7 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
 def main() -> None:
     parser = bench_parser(__doc__, "conll2003", lr=1e-4, max_length=128, output="bench/results/train_ner.json")
     parser.add_argument("--test-samples", type=int, default=None, help="Seeded sample of test.txt; default all.")
-    args = parser.parse_args()
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
+    args = parse_bench_args(parser)
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
 import tempfile
 from pathlib import Path
@@ -23,6 +22,7 @@ from _systems import (  # bench/ is a folder of scripts
     TokenCounter,
     bench_parser,
     matched_train_block,
+    parse_bench_args,
     report,
     run_systems,
     train_with_trainer,
@@ -53,7 +53,7 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path,
         "method": LORA,
         "data": {"train": str(train), "test": str(test), "split": {"validation": 0.0}, "clean": {"dedup": False}},
         "sft": {"packing": packing, "eval_answers": 0, "report_samples": 0},
-        "train": {**matched_train_block(args), "threads": args.threads},
+        "train": matched_train_block(args),
         "output_dir": str(work / ("run-packed" if packing else "run")),
         "tracking": "none",
     }
@@ -119,15 +119,8 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
 def main() -> None:
     parser = bench_parser(__doc__, "unused", lr=1e-3, max_length=256, output="bench/results/train_sft.json")
     parser.add_argument("--data", type=Path, default=Path("examples/support_sft/qa.jsonl"))
-    parser.add_argument("--threads", type=int, default=None, help="torch threads for every system; default all.")
     parser.set_defaults(model="smollm2", batch_size=8, systems=SYSTEMS)
-    args = parser.parse_args()
-    if args.threads:
-        torch.set_num_threads(args.threads)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    from transformers.utils import logging
-
-    logging.set_verbosity_error()
+    args = parse_bench_args(parser)
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         train, test = _split(args.data, args.seed, args.train_samples, work)
