@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 from tuneforge.classifier import TextClassifier
 from tuneforge.config import Config, DataConfig, SplitConfig
 from tuneforge.data import prepare_data, read_table
-from tuneforge.errors import DataError, RunError
+from tuneforge.errors import DataError
 from tuneforge.evaluate.report import render_report
 from tuneforge.rundir import read_json, write_json, write_text
 
@@ -118,13 +118,13 @@ def write_records(path: Path, columns: list[str], records: list[dict[str, Any]])
 
 
 def evaluate_file(run_dir: Path, source: Path) -> dict[str, Any]:
-    """Evaluate on a labelled file, cleaned and validated as in training (bad rows skipped and listed)."""
+    """Evaluate on a labelled file, cleaned and validated as in training (bad rows skipped and listed;
+    chat files: as the run's data.on_error)."""
     task = _task(run_dir)
     if task == "causal-lm-sft":
-        raise RunError(
-            f"{run_dir}: evaluate does not take causal-lm-sft runs yet; their held-out loss, ROUGE-L and answers "
-            "are in report.md; answer a file with `tuneforge generate`"
-        )
+        from tuneforge.llm.evaluate import evaluate_chat_file
+
+        return evaluate_chat_file(run_dir, source)
     if task == "tabular-classification":
         from tuneforge.tabular.files import evaluate_table_file
 

@@ -87,8 +87,8 @@ def test_train_generate_export(tmp_path: Path, tiny_llama_dir: Path, method: str
     via_predict = tmp_path / "p.jsonl"
     assert _invoke("predict", run, "--input", questions, "--output", via_predict).exit_code == 0
     assert [json.loads(line)["id"] for line in via_predict.read_text().splitlines()] == [1, 2]
-    evaluated = runner.invoke(app, ["evaluate", str(run), "--data", str(questions)])
-    assert evaluated.exit_code == 2 and "report.md" in evaluated.output
+    evaluated = runner.invoke(app, ["evaluate", str(run), "--data", str(questions)])  # questions without answers
+    assert evaluated.exit_code == 2 and f"{questions}:1:field'answer':missing" in "".join(evaluated.output.split())
 
     chat = runner.invoke(app, ["chat", str(run), "--max-new-tokens", "4"], input="退货期限是多久?\n/reset\nhi\n\n")
     assert chat.exit_code == 0, chat.output
