@@ -256,21 +256,34 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="Key name or id.")], da
 @_user_errors
 def feedback_export(
     model: Annotated[str, typer.Option(help="Served model name.")],
-    output: Annotated[Path, typer.Option(help="CSV to write; `tuneforge train` reads it as data.train.")],
+    output: Annotated[
+        Path, typer.Option(help="File to write (classification: .csv; chat: .jsonl); `tuneforge train` reads it.")
+    ],
     since: Annotated[str | None, typer.Option(help="Only feedback from this date on, e.g. 2026-01-01.")] = None,
-    text_column: Annotated[str, typer.Option(help="Name of the text column.")] = "text",
-    label_column: Annotated[str, typer.Option(help="Name of the label column.")] = "label",
+    min_rating: Annotated[
+        int | None,
+        typer.Option(min=1, max=5, help="Chat: also the model's own answers rated at least this (1-5)."),
+    ] = None,
+    text_column: Annotated[str, typer.Option(help="Classification: name of the text column.")] = "text",
+    label_column: Annotated[str, typer.Option(help="Classification: name of the label column.")] = "label",
     database: DatabaseOpt = None,
 ) -> None:
-    """Write the logged texts that got a corrected label, as text,label rows."""
+    """Write the feedback as training data in the model's task format: text,label CSV rows of the logged texts that
+    got a corrected label (classification), or chat JSONL of the logged conversations with the corrected answer."""
     from tuneforge.serve.server import export_feedback
 
     url = _serve_settings(database_url=database).database_url
-    written, skipped = export_feedback(
-        url, output, model=model, since=since, text_column=text_column, label_column=label_column
+    exported = export_feedback(
+        url,
+        output,
+        model=model,
+        since=since,
+        min_rating=min_rating,
+        text_column=text_column,
+        label_column=label_column,
     )
-    note = f"; {skipped} labelled prediction(s) had no logged text" if skipped else ""
-    get_console().print(f"{written} labelled texts written to [bold]{output}[/]{note}")
+    left_out = "".join(f"; {n} left out: {reason}" for reason, n in exported.skipped.items())
+    get_console().print(f"{exported.rows} {exported.unit} written to [bold]{output}[/]{left_out}")
 
 
 @app.command()

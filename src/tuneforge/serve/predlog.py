@@ -8,7 +8,7 @@ import logging
 import queue
 import threading
 
-from tuneforge.serve.feedback import FeedbackStore, LoggedPrediction
+from tuneforge.serve.feedback import FeedbackStore, LoggedChat, LoggedPrediction
 
 __all__ = ["PredictionLog"]
 
@@ -19,11 +19,11 @@ _STOP = None
 class PredictionLog:
     def __init__(self, store: FeedbackStore, *, max_rows: int = 1000) -> None:
         self.store, self.max_rows = store, max_rows
-        self._queue: queue.SimpleQueue[tuple[str, str, LoggedPrediction] | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[tuple[str, str, LoggedPrediction | LoggedChat] | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._write, name="tuneforge-predlog", daemon=True)
         self._thread.start()
 
-    def add(self, model: str, task: str, predictions: list[LoggedPrediction]) -> None:
+    def add(self, model: str, task: str, predictions: list[LoggedPrediction | LoggedChat]) -> None:
         for prediction in predictions:
             self._queue.put((model, task, prediction))
 

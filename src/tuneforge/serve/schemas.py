@@ -106,8 +106,9 @@ class FeedbackRequest(_Strict):
         None, description="The correct label."
     )
     rating: Annotated[int, Field(ge=1, le=5)] | SkipJsonSchema[None] = Field(None, description="1 (bad) to 5 (good).")
-    answer: Annotated[str, Field(min_length=1, max_length=20_000)] | SkipJsonSchema[None] = Field(
-        None, description="A corrected chat answer."
+    # At least one non-space character: training rejects an empty answer turn.
+    answer: Annotated[str, StringConstraints(pattern=r"\S", max_length=20_000)] | SkipJsonSchema[None] = Field(
+        None, description="A corrected chat answer; exported as the assistant turn of the logged conversation."
     )
 
     @field_validator("label", "rating", "answer", mode="before")

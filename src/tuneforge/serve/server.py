@@ -9,8 +9,8 @@ import os
 from pathlib import Path
 
 from tuneforge.errors import ConfigError
+from tuneforge.serve import export
 from tuneforge.serve.db import connect
-from tuneforge.serve.feedback import FeedbackStore
 from tuneforge.serve.keys import KeyStore
 from tuneforge.serve.registry import parse_model_arg, task_of
 from tuneforge.serve.settings import Settings
@@ -53,13 +53,27 @@ def key_store(database_url: str) -> KeyStore:
 
 
 def export_feedback(
-    database_url: str, output: Path, *, model: str, since: str | None, text_column: str, label_column: str
-) -> tuple[int, int]:
+    database_url: str,
+    output: Path,
+    *,
+    model: str,
+    since: str | None,
+    min_rating: int | None,
+    text_column: str,
+    label_column: str,
+) -> export.Exported:
     try:
         start = datetime.datetime.fromisoformat(since) if since else None
     except ValueError:
         raise ConfigError(f"--since: expected a date like 2026-01-01, got '{since}'") from None
     if start is not None and start.tzinfo is None:
         start = start.replace(tzinfo=datetime.UTC)
-    store = FeedbackStore(connect(database_url), log_texts=False)
-    return store.export(output, model=model, since=start, text_column=text_column, label_column=label_column)
+    return export.export_feedback(
+        connect(database_url),
+        output,
+        model=model,
+        since=start,
+        min_rating=min_rating,
+        text_column=text_column,
+        label_column=label_column,
+    )

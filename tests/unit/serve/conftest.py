@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import os
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -10,11 +11,13 @@ from pathlib import Path
 import pytest
 import yaml
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, text
 
 from tuneforge.serve import Settings, create_app
 from tuneforge.serve.db import connect
 from tuneforge.serve.keys import KeyStore
 
+POSTGRES_URL = os.environ.get("TUNEFORGE_TEST_POSTGRES_URL")
 LABELS = {
     "refund": ["I want my money back for order {n}", "我要退款，订单号{n}"],
     "delivery": ["where is my parcel {n}", "我的快递到哪了 {n}"],
@@ -83,3 +86,18 @@ def serve_client(tmp_path: Path) -> Iterator[Callable[..., tuple[TestClient, dic
     yield start
     for client in clients:
         client.__exit__(None, None, None)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """The serving database on SQLite and, where TUNEFORGE_TEST_POSTGRES_URL is set, a real PostgreSQL."""
+    if request.param == "sqlite":
+        engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
+        with engine.connect() as connection:
+            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    else:
+        if not POSTGRES_URL:
+            pytest.skip("no PostgreSQL server: set TUNEFORGE_TEST_POSTGRES_URL (`. .ci/postgres.sh` starts one)")
+        engine = connect(POSTGRES_URL)
+    yield engine
+    engine.dispose()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-import os
 import uuid
 from pathlib import Path
 
@@ -12,25 +11,9 @@ import pytest
 from sqlalchemy import text
 
 from tuneforge.errors import DataError
-from tuneforge.serve.db import connect
+from tuneforge.serve.export import export_feedback
 from tuneforge.serve.feedback import FeedbackStore, LoggedPrediction
 from tuneforge.serve.keys import KeyStore
-
-POSTGRES_URL = os.environ.get("TUNEFORGE_TEST_POSTGRES_URL")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path: Path):
-    if request.param == "sqlite":
-        engine = connect(f"sqlite:///{tmp_path / 'store.db'}")
-        with engine.connect() as connection:
-            assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
-    else:
-        if not POSTGRES_URL:
-            pytest.skip("no PostgreSQL server: set TUNEFORGE_TEST_POSTGRES_URL (`. .ci/postgres.sh` starts one)")
-        engine = connect(POSTGRES_URL)
-    yield engine
-    engine.dispose()
 
 
 def test_keys_are_stored_hashed_with_scopes(engine) -> None:
@@ -60,14 +43,16 @@ def test_feedback_export_is_redacted_and_latest_label_wins(engine, tmp_path: Pat
     store.record(ids[1], "k1", rating=2)  # no label: not training data
     store.record(ids[2], "k1", label="account")
     output = tmp_path / "out.csv"
-    assert store.export(output, model=model, since=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC)) == (2, 0)
+    exported = export_feedback(engine, output, model=model, since=datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC))
+    assert (exported.rows, exported.unit, exported.skipped) == (2, "labelled texts", {})
     rows = list(csv.DictReader(output.open(encoding="utf-8")))
     assert rows == [
         {"text": "退款 please, mail [EMAIL]", "label": "refund"},
         {"text": "密码忘记了", "label": "account"},
     ]
     with pytest.raises(DataError, match="no labelled feedback"):
-        store.export(output, model=model, since=datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1))
+        tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
+        export_feedback(engine, output, model=model, since=tomorrow)
 
 
 def test_texts_are_not_stored_unless_enabled(engine, tmp_path: Path) -> None:
@@ -77,4 +62,4 @@ def test_texts_are_not_stored_unless_enabled(engine, tmp_path: Path) -> None:
     with engine.connect() as connection:
         assert connection.execute(text("SELECT text FROM predictions WHERE model = :m"), {"m": model}).scalar() is None
     with pytest.raises(DataError, match="no logged text"):
-        store.export(tmp_path / "out.csv", model=model)
+        export_feedback(engine, tmp_path / "out.csv", model=model)

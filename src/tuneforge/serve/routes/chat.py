@@ -14,7 +14,7 @@ from fastapi.responses import StreamingResponse
 
 from tuneforge.serve.chat import Generation, Sampling
 from tuneforge.serve.deps import AUTH_ERRORS, Predict, ServeState, State, served_model
-from tuneforge.serve.feedback import LoggedPrediction
+from tuneforge.serve.feedback import LoggedChat
 from tuneforge.serve.schemas import ChatRequest, ModelCard, ModelList
 
 router = APIRouter(tags=["chat"], responses=AUTH_ERRORS)
@@ -100,8 +100,8 @@ def _log(
     generation: Generation,
 ) -> None:
     state.metrics.generated_tokens.labels(name).inc(generation.completion_tokens)
-    prompt = json.dumps(messages, ensure_ascii=False)
-    state.predictions.add(name, task, [LoggedPrediction(completion_id, prompt, {"answer": answer})])
+    # Logged under the completion's `id`, which clients send back as the feedback's prediction_id.
+    state.predictions.add(name, task, [LoggedChat(completion_id, messages, answer)])
 
 
 def _head(completion_id: str, name: str, kind: str) -> dict[str, Any]:
