@@ -98,3 +98,31 @@ def test_interrupt_then_resume_matches_uninterrupted(tiny_model_dir: Path, tmp_p
     for key, param in model.named_parameters():
         if param.requires_grad:  # frozen copies (PEFT keeps the untrained head) are not checkpointed
             assert torch.equal(param, reference[key]), key
+
+
+def test_token_targets_weigh_the_same_in_short_and_long_batches(tmp_path: Path) -> None:
+    """Grouped batches of 1-target and 3-target examples: each batch's mean loss is scaled by its share of the
+    targets, so a token's gradient does not depend on the batch it landed in."""
+    model = torch.nn.Linear(1, 1, bias=False)
+    targets = [1, 1, 3, 3]
+    features = [{"input_ids": [0] * n, "labels": [5] * n} for n in targets]
+
+    def collate(batch: list[dict]) -> dict[str, torch.Tensor]:
+        width = max(len(f["labels"]) for f in batch)
+        labels = [f["labels"] + [-100] * (width - len(f["labels"])) for f in batch]
+        return {"input_ids": torch.zeros(len(batch), width, dtype=torch.long), "labels": torch.tensor(labels)}
+
+    grads: list[float] = []
+    fit(
+        model,
+        features,
+        collate=collate,
+        loss_fn=lambda m, batch: m.weight.sum(),  # every target's loss is w: d(mean)/dw = 1 for any batch
+        evaluate=None,
+        cfg=TrainConfig(epochs=1, batch_size=2, lr=1e-3, early_stopping=None, max_grad_norm=None),
+        ckpt_dir=tmp_path,
+        accelerator=Accelerator(cpu=True),
+        after_step=lambda step, total: grads.append(float(model.weight.grad)),
+    )
+    # 2 targets per example on average, 4 per batch: the short batch holds 2 of them, the long one 6.
+    assert sorted(grads) == pytest.approx([0.5, 1.5])
