@@ -78,9 +78,11 @@ def write_gguf(model: torch.nn.Module, tokenizer: Any, output: Path, outtype: Ou
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_tensors_to_file()
+        writer.close()
+        os.replace(staging, output)  # readers see no file or a complete one
     finally:
         writer.close()
-    os.replace(staging, output)  # readers see no file or a complete one
+        staging.unlink(missing_ok=True)  # still there only when writing failed
     return output
 
 
