@@ -228,3 +228,16 @@ def test_cli_exports_a_lora_run(tmp_path: Path, tokenizer) -> None:
 
     both = runner.invoke(app, ["export", str(run), "--gguf", "--merge"])
     assert both.exit_code == 2 and "--merge" in both.output
+
+
+@pytest.mark.parametrize(
+    ("manifest", "message"),
+    [
+        ({"task": "text-classification", "method": "lora"}, "GGUF export needs a causal-lm-sft run"),
+        ({"task": "causal-lm-sft", "method": "prefix"}, "cannot be merged into a plain model"),
+    ],
+)
+def test_runs_it_cannot_export_are_refused_before_loading(tmp_path: Path, manifest: dict, message: str) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))  # no weights: loading would fail differently
+    result = CliRunner().invoke(app, ["export", str(tmp_path), "--gguf"])
+    assert result.exit_code == 2 and message in " ".join(result.output.split()), result.output
