@@ -6,7 +6,7 @@ import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
 import typer
 from rich import get_console
@@ -137,19 +137,37 @@ def evaluate(
 @app.command()
 @_user_errors
 def export(
-    run_dir: RunArg,
+    run_dir: Annotated[
+        Path, typer.Argument(help="A finished run directory; with --gguf also a causal-LM dir or alias.")
+    ],
     merge: Annotated[
         bool, typer.Option("--merge", help="Fold LoRA/AdaLoRA/IA3/BitFit weights into the model.")
     ] = False,
-    output: Annotated[Path | None, typer.Option(help="Where to write the model dir; default RUN_DIR/merged.")] = None,
+    gguf: Annotated[
+        bool, typer.Option("--gguf", help="One GGUF file for llama.cpp / Ollama (causal-LM runs, Llama architecture).")
+    ] = False,
+    outtype: Annotated[
+        Literal["f16", "f32", "q8_0"], typer.Option(help="GGUF weight type: f16, f32 (exact) or q8_0 (8-bit).")
+    ] = "f16",
+    output: Annotated[
+        Path | None,
+        typer.Option(help="Where to write; default RUN_DIR/merged (--merge) or RUN_DIR/model-OUTTYPE.gguf (--gguf)."),
+    ] = None,
 ) -> None:
-    """Write a run's model as a plain Hugging Face model directory that needs neither PEFT nor tuneforge."""
-    from tuneforge.export import merge_run
+    """Write a run's model as a plain Hugging Face model dir (--merge) or a GGUF file (--gguf); neither needs PEFT
+    or tuneforge."""
+    from tuneforge.export import export_gguf, merge_run
 
-    if not merge:
-        raise TuneforgeError("say what to export: --merge (a plain Hugging Face model dir) is the one export so far")
+    if merge == gguf:
+        raise TuneforgeError(
+            "say what to export, one at a time: --merge (a plain Hugging Face model dir) "
+            "or --gguf (one file for llama.cpp / Ollama)"
+        )
     _quiet_libraries()
-    merge_run(run_dir, output)
+    if gguf:
+        export_gguf(run_dir, output, outtype)
+    else:
+        merge_run(run_dir, output)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from tuneforge.errors import RunError
 from tuneforge.methods import METHODS
 from tuneforge.rundir import finalize, read_json
 
-__all__ = ["merge_model", "merge_run"]
+__all__ = ["check_mergeable", "fold_weights", "merge_model", "merge_run"]
 
 
 def merge_run(run_dir: Path, output: Path | None = None) -> Path:
@@ -23,7 +23,7 @@ def merge_run(run_dir: Path, output: Path | None = None) -> Path:
 
     manifest = read_json(run_dir / "manifest.json")
     method = manifest.get("method", "full")
-    _check_mergeable(method)  # before the seconds spent loading
+    check_mergeable(method)  # before the seconds spent loading
     if manifest.get("task") == "causal-lm-sft":
         from tuneforge.llm import ChatModel
 
@@ -38,7 +38,8 @@ def merge_run(run_dir: Path, output: Path | None = None) -> Path:
     return output
 
 
-def _check_mergeable(method: str) -> None:
+def check_mergeable(method: str) -> None:
+    """RunError when `method` adds computation that a plain model cannot express (virtual tokens, adapters)."""
     from tuneforge.fewshot import FEW_SHOT
 
     reason = FEW_SHOT[method].cannot_merge if method in FEW_SHOT else METHODS[method].cannot_merge
@@ -56,12 +57,17 @@ def merge_model(model: torch.nn.Module, tokenizer: Any, method: str, output: Pat
     `...ForTokenClassification` class) and needs neither PEFT nor tuneforge. Methods that add computation a plain
     model cannot express raise RunError.
     """
-    _check_mergeable(method)
-    if hasattr(model, "merge_and_unload"):
-        model = model.merge_and_unload()
+    model = fold_weights(model, method)
     staging = output.with_name(output.name + ".partial")
     shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(staging)
     tokenizer.save_pretrained(staging)
     finalize(staging, output)
     return output
+
+
+def fold_weights(model: torch.nn.Module, method: str) -> torch.nn.Module:
+    """`model` with LoRA/AdaLoRA/IA3 weights folded into the base layers (PEFT's merge_and_unload); other
+    mergeable methods (full, bitfit, freeze) already are plain models."""
+    check_mergeable(method)
+    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model
