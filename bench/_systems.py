@@ -126,18 +126,20 @@ def report(results: dict[str, dict[str, Any]], args: argparse.Namespace, metric:
         "threads": torch.get_num_threads(),
         "results": results,
     }
-    if "tuneforge" in results:
-        ours = results["tuneforge"]
+    for name, ours in results.items():
+        if not name.startswith("tuneforge"):
+            continue
+        prefix = "" if name == "tuneforge" else f"{name}_"  # e.g. tuneforge-packed in bench/train_sft.py
         for base in SYSTEMS[1:]:
             if base in results:
                 speedup = ours["tokens_per_second"] / results[base]["tokens_per_second"]
-                summary[f"speedup_vs_{base}"] = round(speedup, 3)
-                summary[f"{metric}_delta_vs_{base}"] = round(ours[metric] - results[base][metric], 4)
+                summary[f"{prefix}speedup_vs_{base}"] = round(speedup, 3)
+                summary[f"{prefix}{metric}_delta_vs_{base}"] = round(ours[metric] - results[base][metric], 4)
     print(f"\nsystem            tokens/s   {metric:<11} train s")
     for system, r in results.items():
         print(f"{system:<16} {r['tokens_per_second']:>9.1f}   {r[metric]:<11.4f} {r['train_seconds']:>8.1f}")
     for key, value in summary.items():
-        if key.startswith(("speedup", f"{metric}_delta")):
+        if "speedup" in key or f"{metric}_delta" in key:
             print(f"{key}: {value}")
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(summary, indent=2))

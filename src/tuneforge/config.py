@@ -153,7 +153,11 @@ class TrainConfig(_Frozen):
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
         "auto", description="auto: bf16 on GPUs that support it, fp16 on other GPUs, off on CPU."
     )
-    group_by_length: bool = Field(True, description="Batch texts of similar length: far less padding, same sampling.")
+    group_by_length: bool | None = Field(
+        None,
+        description="Batch texts of similar length: far less padding, same sampling. null: on, except for packed "
+        "chats (sft.packing), which have no padding to save.",
+    )
     eval_every: int | None = Field(None, ge=1, description="Evaluate every N optimiser steps; default once per epoch.")
     save_every: int | None = Field(None, ge=1, description="Checkpoint every N steps; default at each evaluation.")
     early_stopping: EarlyStoppingConfig | None = Field(

@@ -80,3 +80,19 @@ def test_extend_vocab_needs_full_fine_tuning(tmp_path: Path) -> None:
     config = _write(tmp_path, "data: {train: TRAIN}\nextend_vocab: true\nmethod: lora\n")
     with pytest.raises(ConfigError, match="extend_vocab .* not lora"):
         load_config(config)
+
+
+@pytest.mark.parametrize(
+    ("task", "overrides", "grouped"),
+    [
+        ("text-classification", [], True),
+        ("causal-lm-sft", [], False),  # packed chats (the default) train on random batches
+        ("causal-lm-sft", ["sft.packing=false"], True),
+        ("causal-lm-sft", ["train.group_by_length=true"], True),  # an explicit choice wins
+    ],
+)
+def test_length_grouping_follows_packing(tmp_path: Path, task: str, overrides: list[str], grouped: bool) -> None:
+    from tuneforge.run import _with_batching
+
+    cfg = load_config(_write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n"), overrides)
+    assert _with_batching(cfg).group_by_length is grouped

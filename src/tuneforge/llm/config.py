@@ -47,7 +47,9 @@ class SftConfig(_Frozen):
         description="Conversations over train.max_length tokens: cut to it, drop them (listed), or reject them.",
     )
     packing: bool = Field(
-        False, description="Train on the examples of a batch packed into rows of max_length, with no padding."
+        True,
+        description="Train on the examples of a batch packed into rows of max_length, with no padding "
+        "(and, unless train.group_by_length is set, in random batches).",
     )
     generation: GenerationConfig = Field(default_factory=GenerationConfig, description="Defaults of generation.")
     eval_answers: int = Field(

@@ -132,7 +132,7 @@ class _Trainer:
             self.cfg.batch_size,
             seed=self.cfg.seed,
             epoch=epoch,
-            group_by_length=self.cfg.group_by_length,
+            group_by_length=self.cfg.group_by_length is not False,  # null (auto) means on, here
         )
         world, rank = self.acc.num_processes, self.acc.process_index
         return batches[: self.plan.batches_per_epoch * world][rank::world]
