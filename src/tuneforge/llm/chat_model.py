@@ -62,7 +62,11 @@ class Generation:
 
 
 class ChatModel:
-    """A causal LM, its tokenizer (with a chat template) and default sampling settings."""
+    """A causal LM, its tokenizer (with a chat template) and default sampling settings.
+
+    `generate_batch` answers many chats (`tuneforge generate`, `predict`, evaluation); `stream` answers one as it
+    is written (`tuneforge chat`, `/v1/chat/completions`). Keyword settings override the defaults; None keeps them.
+    """
 
     def __init__(self, model: torch.nn.Module, tokenizer: Any, defaults: GenerationConfig | None = None) -> None:
         if not tokenizer.chat_template:
@@ -114,11 +118,10 @@ class ChatModel:
 
     def _inputs(self, chats: Sequence[Messages]) -> dict[str, torch.Tensor]:
         prompts = [render_prompt(self.tokenizer, chat) for chat in chats]
-        side, self.tokenizer.padding_side = self.tokenizer.padding_side, "left"
-        try:
-            batch = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False)
-        finally:
-            self.tokenizer.padding_side = side  # the tokenizer may be shared with training, which pads right
+        # Left padding for this call only: the tokenizer may be shared with training, which pads right.
+        batch = self.tokenizer(
+            prompts, return_tensors="pt", padding=True, padding_side="left", add_special_tokens=False
+        )
         device = next(self.model.parameters()).device
         return {k: v.to(device) for k, v in batch.items()}
 
