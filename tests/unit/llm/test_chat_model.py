@@ -46,6 +46,13 @@ def test_stop_strings_end_the_answer_and_streaming_matches(tiny_llama_dir) -> No
     assert "".join(bot.stream(QUESTIONS[0], max_new_tokens=20)).strip() == full
 
 
+def test_stream_applies_the_repetition_penalty_as_generate_does(tiny_llama_dir) -> None:
+    bot = _bot(tiny_llama_dir)
+    penalised = bot.generate_batch(QUESTIONS[:1], max_new_tokens=16, repetition_penalty=1.5)[0]
+    assert penalised != bot.generate_batch(QUESTIONS[:1], max_new_tokens=16)[0]
+    assert "".join(bot.stream(QUESTIONS[0], max_new_tokens=16, repetition_penalty=1.5)).strip() == penalised
+
+
 def test_stream_decodes_as_generate_and_counts_tokens(tiny_llama_dir) -> None:
     """Greedy decoding with our KV-cache loop gives the tokens of transformers' own generate()."""
     bot = _bot(tiny_llama_dir)
