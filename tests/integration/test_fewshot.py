@@ -1,6 +1,6 @@
 """Zero-shot and few-shot methods through the normal pipeline: a complete run dir with the usual metrics, reload
-with identical predictions, `predict` and `compare` on them, no merge. Tiny random models: a BERT (conftest) and
-a LLaMA built here with the same tokenizer and a chat template."""
+with identical predictions, `predict` and `compare` on them, no merge. Tiny random models from conftest: a BERT,
+and a Llama with a chat template for zeroshot-llm."""
 
 import csv
 import json
@@ -16,35 +16,6 @@ from tuneforge.errors import ConfigError, RunError
 from tuneforge.export import merge_run
 from tuneforge.run import check_data, train
 
-CHAT_TEMPLATE = (
-    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }} [SEP] {% endfor %}"
-    "{% if add_generation_prompt %}assistant:{% endif %}"
-)
-
-
-@pytest.fixture(scope="module")
-def tiny_llm_dir(tiny_model_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A 2-layer LLaMA with hidden size 32, the tiny BERT's tokenizer and a chat template."""
-    import torch
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
-
-    tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
-    tokenizer.chat_template = CHAT_TEMPLATE
-    torch.manual_seed(0)
-    config = LlamaConfig(
-        vocab_size=len(tokenizer),
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=4,
-        num_key_value_heads=2,
-        max_position_embeddings=256,
-    )
-    folder = tmp_path_factory.mktemp("tiny-llama")
-    LlamaForCausalLM(config).save_pretrained(folder)
-    tokenizer.save_pretrained(folder)
-    return folder
-
 
 def _block(method: str, llm_dir: Path) -> dict:
     return {
@@ -59,9 +30,9 @@ def _block(method: str, llm_dir: Path) -> dict:
 
 
 @pytest.mark.parametrize("method", ["zeroshot-embed", "zeroshot-llm", "setfit"])
-def test_few_shot_run_contract(method: str, make_config, tiny_llm_dir: Path, tmp_path: Path) -> None:
+def test_few_shot_run_contract(method: str, make_config, tiny_llama_dir: Path, tmp_path: Path) -> None:
     train_cfg = {"batch_size": 4, "lr": 1e-3, "max_length": 32, "seed": 3}
-    cfg = load_config(make_config(method=_block(method, tiny_llm_dir), train=train_cfg))
+    cfg = load_config(make_config(method=_block(method, tiny_llama_dir), train=train_cfg))
     run = train(cfg)
 
     metrics = json.loads((run / "metrics.json").read_text())

@@ -101,7 +101,7 @@ def _start_server(models: list[str], database: str, port: int, **settings: str) 
 
 
 @pytest.mark.slow
-def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path: Path) -> None:
+def test_kill_9_keeps_every_acknowledged_feedback(tiny_llama_dir: Path, tmp_path: Path) -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
@@ -110,7 +110,7 @@ def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path
     database = f"sqlite:///{tmp_path / 'serve.db'}"
     headers = {"Authorization": f"Bearer {_create_key(database, 'feedback')}"}
     port = _free_port()
-    server = _start_server([f"chat={chat_model_dir}"], database, port)
+    server = _start_server([f"chat={tiny_llama_dir}"], database, port)
     acknowledged: list[str] = []
     stop = threading.Event()
 
@@ -138,7 +138,7 @@ def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path
     for worker in workers:
         worker.join()
 
-    server = _start_server([f"chat={chat_model_dir}"], database, port)
+    server = _start_server([f"chat={tiny_llama_dir}"], database, port)
     try:
         with Session(connect(database)) as session:
             stored = set(session.scalars(select(Feedback.prediction_id)))
@@ -150,13 +150,13 @@ def test_kill_9_keeps_every_acknowledged_feedback(chat_model_dir: Path, tmp_path
 
 
 @pytest.mark.slow
-def test_schemathesis_finds_no_5xx_and_no_schema_violation(make_config, chat_model_dir: Path, tmp_path: Path) -> None:
+def test_schemathesis_finds_no_5xx_and_no_schema_violation(make_config, tiny_llama_dir: Path, tmp_path: Path) -> None:
     """Bar 2: every operation of the OpenAPI schema, fuzzed by schemathesis with all its checks."""
     assert _invoke("train", make_config(), "--set", "train.epochs=1").exit_code == 0
     database = f"sqlite:///{tmp_path / 'serve.db'}"
     key = _create_key(database, "predict,feedback,admin")
     port = _free_port()
-    models = [f"demo={tmp_path / 'runs' / 'tiny'}", f"chat={chat_model_dir}"]
+    models = [f"demo={tmp_path / 'runs' / 'tiny'}", f"chat={tiny_llama_dir}"]
     server = _start_server(models, database, port, max_new_tokens="4", rate_limit_per_minute="1000000000")
     try:
         fuzz = subprocess.run(

@@ -14,47 +14,30 @@ from tuneforge.llm import ChatModel
 
 runner = CliRunner()
 
-PAIRS = [
-    ("退货期限是多久?", "签收后15天内可以申请退货。"),
-    ("How long is the refund window?", "You can return items within 15 days of delivery."),
-    ("多久能送到?", "下单后3-5个工作日送达。"),
-    ("When will my order arrive?", "Orders arrive in 3-5 working days."),
-    ("客服电话是多少?", "请拨打客服热线400-820-1234。"),
-    ("What is your support phone number?", "Call us on 400-820-1234."),
-]
 
+@pytest.fixture
+def sft_config(tmp_path: Path, tiny_llama_dir: Path, chats_writer):
+    """`sft_config(name, method, packing)`: a config file training the tiny Llama on 48 support chats."""
 
-def _write_data(folder: Path) -> Path:
-    rows = []
-    for n in range(8):
-        for question, answer in PAIRS:
-            rows.append(
-                {
-                    "messages": [
-                        {"role": "user", "content": f"{question} #{n}"},
-                        {"role": "assistant", "content": answer},
-                    ]
-                }
-            )
-    path = folder / "chats.jsonl"
-    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
-    return path
+    def make(name: str, method: str, packing: bool) -> Path:
+        cfg = {
+            "task": "causal-lm-sft",
+            "model": str(tiny_llama_dir),
+            "method": method,
+            "data": {
+                "train": str(chats_writer(tmp_path / "chats.jsonl", range(8))),
+                "split": {"validation": 0.15, "test": 0.15, "seed": 1},
+            },
+            "train": {"epochs": 2, "batch_size": 8, "lr": 3e-3, "max_length": 96, "seed": 3},
+            "sft": {"packing": packing, "eval_answers": 4, "report_samples": 2, "generation": {"max_new_tokens": 8}},
+            "output_dir": str(tmp_path / "runs" / name),
+            "tracking": "none",
+        }
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+        return path
 
-
-def _config(tmp_path: Path, model: Path, name: str, method: str, packing: bool) -> Path:
-    cfg = {
-        "task": "causal-lm-sft",
-        "model": str(model),
-        "method": method,
-        "data": {"train": str(_write_data(tmp_path)), "split": {"validation": 0.15, "test": 0.15, "seed": 1}},
-        "train": {"epochs": 2, "batch_size": 8, "lr": 3e-3, "max_length": 96, "seed": 3},
-        "sft": {"packing": packing, "eval_answers": 4, "report_samples": 2, "generation": {"max_new_tokens": 8}},
-        "output_dir": str(tmp_path / "runs" / name),
-        "tracking": "none",
-    }
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
-    return path
+    return make
 
 
 def _invoke(*args):
@@ -62,8 +45,8 @@ def _invoke(*args):
 
 
 @pytest.mark.parametrize(("method", "packing"), [("lora", False), ("full", True)])
-def test_train_generate_export(tmp_path: Path, tiny_llama_dir: Path, method: str, packing: bool) -> None:
-    result = _invoke("train", _config(tmp_path, tiny_llama_dir, method, method, packing))
+def test_train_generate_export(tmp_path: Path, sft_config, method: str, packing: bool) -> None:
+    result = _invoke("train", sft_config(method, method, packing))
     assert result.exit_code == 0, result.output
     run = tmp_path / "runs" / method
     metrics = json.loads((run / "metrics.json").read_text())
@@ -104,8 +87,8 @@ def test_train_generate_export(tmp_path: Path, tiny_llama_dir: Path, method: str
     assert not list((run / "merged").glob("adapter*"))
 
 
-def test_bad_chat_file_gives_file_line_errors(tmp_path: Path, tiny_llama_dir: Path) -> None:
-    config = _config(tmp_path, tiny_llama_dir, "bad", "lora", False)
+def test_bad_chat_file_gives_file_line_errors(tmp_path: Path, sft_config) -> None:
+    config = sft_config("bad", "lora", False)
     data = tmp_path / "chats.jsonl"
     with data.open("a", encoding="utf-8") as handle:
         handle.write('{"messages": [{"role": "bot", "content": "hi"}]}\n')

@@ -17,35 +17,18 @@ from tuneforge.run import train
 
 runner = CliRunner()
 
-PAIRS = [
-    ("退货期限是多久?", "签收后15天内可以申请退货。"),
-    ("How long is the refund window?", "You can return items within 15 days of delivery."),
-    ("多久能送到?", "下单后3-5个工作日送达。"),
-    ("When will my order arrive?", "Orders arrive in 3-5 working days."),
-]
-
-
-def _write_chats(path: Path, numbers: range) -> Path:
-    rows = [
-        {"messages": [{"role": "user", "content": f"{q} #{n}"}, {"role": "assistant", "content": a}]}
-        for n in numbers
-        for q, a in PAIRS
-    ]
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
-    return path
-
 
 @pytest.fixture(scope="module")
-def sft_run(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path) -> tuple[Path, Path]:
-    """A LoRA run trained with an explicit test file (questions #8-#9, none seen in training), and that file."""
+def sft_run(tmp_path_factory: pytest.TempPathFactory, tiny_llama_dir: Path, chats_writer) -> tuple[Path, Path]:
+    """A LoRA run trained with an explicit test file (questions #5-#6, none seen in training), and that file."""
     folder = tmp_path_factory.mktemp("sft-eval")
     cfg = {
         "task": "causal-lm-sft",
         "model": str(tiny_llama_dir),
         "method": "lora",
         "data": {
-            "train": str(_write_chats(folder / "train.jsonl", range(8))),
-            "test": str(_write_chats(folder / "test_chats.jsonl", range(8, 10))),
+            "train": str(chats_writer(folder / "train.jsonl", range(5))),
+            "test": str(chats_writer(folder / "test_chats.jsonl", range(5, 7))),
             "split": {"validation": 0.1, "seed": 1},
         },
         "train": {"epochs": 2, "batch_size": 8, "lr": 3e-3, "max_length": 160, "seed": 3, "threads": 1},
@@ -66,7 +49,7 @@ def test_evaluate_gives_training_test_scores(sft_run: tuple[Path, Path]) -> None
     out = run / "evaluations" / "test_chats"
     evaluated = json.loads((out / "metrics.json").read_text())["test"]
     trained = json.loads((run / "metrics.json").read_text())["test"]
-    assert evaluated["size"] == 8 and evaluated["answered"] == 3 and evaluated["rejected_rows"] == []
+    assert evaluated["size"] == 12 and evaluated["answered"] == 3 and evaluated["rejected_rows"] == []
     assert math.isfinite(evaluated["loss"]) and evaluated["perplexity"] == pytest.approx(math.exp(evaluated["loss"]))
     # The same file scored by training's test evaluation and by evaluate: the same numbers and answers.
     for key in ("loss", "base_loss", "rouge_l", "base_rouge_l", "exact_match"):

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from tuneforge.errors import RunError
+from tuneforge.llm.chat_model import ChatModel
 from tuneforge.rundir import read_json
-from tuneforge.serve.chat import ChatModel, HFChatModel
 
 __all__ = ["CHAT_LOADERS", "PREDICTORS", "RECORD_TASKS", "ModelRegistry", "ServedModel", "parse_model_arg", "task_of"]
 
@@ -64,20 +64,17 @@ PREDICTORS: dict[str, Callable[[Path], Predictor]] = {
 RECORD_TASKS = {"tabular-classification", "recommendation"}
 
 
-def _sft_chat(run_dir: Path) -> ChatModel:
-    from tuneforge.llm import ChatModel as RunChatModel
-
-    trained = RunChatModel.load(run_dir)  # base model + adapter, or the full model, and the run's tokenizer
-    model = trained.model
+def _chat_model(path: Path) -> ChatModel:
+    loaded = ChatModel.load(path)  # a run: base model + adapter, or the full model, and the run's tokenizer
+    model = loaded.model
     if hasattr(model, "merge_and_unload"):  # LoRA/IA3 folded into the weights: no adapter cost per token
         model = model.merge_and_unload()
-    return HFChatModel(model, trained.tokenizer)
+    # Requests bring OpenAI's sampling fields over neutral defaults: a run's sft.generation (stop strings, top_k,
+    # repetition penalty) is for tuneforge chat/generate and evaluation only.
+    return ChatModel(model, loaded.tokenizer)
 
 
-CHAT_LOADERS: dict[str, Callable[[Path], ChatModel]] = {
-    "causal-lm": HFChatModel.load,
-    "causal-lm-sft": _sft_chat,
-}
+CHAT_LOADERS: dict[str, Callable[[Path], ChatModel]] = {"causal-lm": _chat_model, "causal-lm-sft": _chat_model}
 
 
 def task_of(path: Path) -> str:

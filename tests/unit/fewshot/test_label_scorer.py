@@ -2,20 +2,11 @@
 
 import pytest
 import torch
-from transformers import LlamaConfig, LlamaForCausalLM
+from transformers import LlamaForCausalLM
 
 from tuneforge.fewshot import zeroshot_llm
 from tuneforge.fewshot.zeroshot_llm import LabelScorer
 
-CONFIG = LlamaConfig(
-    vocab_size=60,
-    hidden_size=32,
-    intermediate_size=64,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    max_position_embeddings=64,
-)
 # 19 answers of 1 to 4 tokens: more than one batch of answers, and padding inside each batch.
 ANSWERS = [[5 + i, *range(20, 20 + i % 4)] for i in range(19)]
 
@@ -27,10 +18,12 @@ def _naive(lm: torch.nn.Module, prompt: list[int], answer: list[int]) -> list[fl
 
 
 @pytest.mark.parametrize("score", ["sum", "mean"])
-def test_cached_scores_equal_scoring_from_scratch(score: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_cached_scores_equal_scoring_from_scratch(
+    score: str, monkeypatch: pytest.MonkeyPatch, tiny_llama_config
+) -> None:
     monkeypatch.setattr(zeroshot_llm, "ANSWERS_PER_BATCH", 8)
     torch.manual_seed(0)
-    lm = LlamaForCausalLM(CONFIG).eval()
+    lm = LlamaForCausalLM(tiny_llama_config(60, max_position_embeddings=64)).eval()
     scorer = LabelScorer(lm, ANSWERS, score)
     prompts = [[1, 7, 9, 11, 3], [1, 4, 2]]
     ids = torch.zeros(2, 5, dtype=torch.long)  # right-padded, as batched_logits gives them

@@ -24,8 +24,8 @@ def _logged(client, completion_id: str) -> None:
         time.sleep(0.02)
 
 
-def test_corrected_chat_answer_is_exported_as_training_data(serve_client, chat_model_dir, tmp_path: Path) -> None:
-    client, keys = serve_client({"chat": chat_model_dir}, log_texts=True)
+def test_corrected_chat_answer_is_exported_as_training_data(serve_client, tiny_llama_dir, tmp_path: Path) -> None:
+    client, keys = serve_client({"chat": tiny_llama_dir}, log_texts=True)
     predict = {"Authorization": f"Bearer {keys['predict']}"}
     feedback = {"Authorization": f"Bearer {keys['feedback']}"}
     request = {"model": "chat", "messages": QUESTION, "max_tokens": 6, "temperature": 0}

@@ -2,26 +2,19 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import yaml
 
-CHATS = [("退货期限是多久?", "签收后15天内可以申请退货。"), ("When will my order arrive?", "In 3-5 working days.")]
 
-
-def test_sft_run_answers_as_the_trained_model(serve_client, tiny_llama_dir: Path, tmp_path: Path) -> None:
+def test_sft_run_answers_as_the_trained_model(
+    serve_client, tiny_llama_dir: Path, chats_writer, tmp_path: Path
+) -> None:
     from tuneforge.config import load_config
     from tuneforge.llm import ChatModel
     from tuneforge.run import train
 
-    rows = [
-        {"messages": [{"role": "user", "content": f"{q} #{n}"}, {"role": "assistant", "content": a}]}
-        for n in range(10)
-        for q, a in CHATS
-    ]
-    data = tmp_path / "chats.jsonl"
-    data.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n", encoding="utf-8")
+    data = chats_writer(tmp_path / "chats.jsonl", range(4))
     config = {
         "task": "causal-lm-sft",
         "model": str(tiny_llama_dir),

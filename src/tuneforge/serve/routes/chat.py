@@ -12,7 +12,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
-from tuneforge.serve.chat import Generation, Sampling
+from tuneforge.llm.chat_model import Generation
 from tuneforge.serve.deps import AUTH_ERRORS, Predict, ServeState, State, served_model
 from tuneforge.serve.feedback import LoggedChat
 from tuneforge.serve.schemas import ChatRequest, ModelCard, ModelList
@@ -53,9 +53,14 @@ def chat_completions(body: ChatRequest, key: Predict, state: State) -> Any:
     if model.chat is None:
         raise HTTPException(404, f"'{body.model}' is not a chat model; use POST /v1/models/{body.model}/predict")
     limit = state.settings.max_new_tokens
-    sampling = Sampling(min(body.max_tokens or limit, limit), body.temperature, body.top_p, body.seed)
     messages = [m.model_dump() for m in body.messages]
-    generation = model.chat.generate(messages, sampling)
+    generation = model.chat.stream(
+        messages,
+        seed=body.seed,
+        max_new_tokens=min(body.max_tokens or limit, limit),
+        temperature=body.temperature,
+        top_p=body.top_p,
+    )
     completion_id = f"chatcmpl-{uuid.uuid4().hex}"
     if body.stream:
         events = _events(state, model.name, model.task, completion_id, messages, generation)
