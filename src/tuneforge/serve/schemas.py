@@ -31,17 +31,22 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _predict_schema(schema: dict[str, Any]) -> None:
+    """Examples; `texts` and `records` not nullable (null is refused), and exactly one of them required."""
+    for name in ("texts", "records"):
+        field = schema["properties"][name]
+        field.update(next(option for option in field.pop("anyOf") if option.get("type") != "null"))
+        field.pop("default", None)
+    schema["oneOf"] = [{"required": ["texts"]}, {"required": ["records"]}]
+    schema["examples"] = [
+        {"texts": ["我的快递到哪了?", "Where is my refund?"]},
+        {"records": [{"age": 35, "purpose": "car", "loan_amount": 5000}]},
+        {"records": [{"user": "u001", "k": 5}, {"text": "space adventure with robots"}]},
+    ]
+
+
 class PredictRequest(_Strict):
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {"texts": ["我的快递到哪了?", "Where is my refund?"]},
-                {"records": [{"age": 35, "purpose": "car", "loan_amount": 5000}]},
-                {"records": [{"user": "u001", "k": 5}, {"text": "space adventure with robots"}]},
-            ]
-        },
-    )
+    model_config = ConfigDict(extra="forbid", json_schema_extra=_predict_schema)
     texts: list[Text] | None = Field(
         None,
         min_length=1,
@@ -56,6 +61,13 @@ class PredictRequest(_Strict):
         description="JSON objects instead of texts: table rows (tabular-classification), or `{user}` / "
         "`{text}` queries with an optional `k` (recommendation).",
     )
+
+    @field_validator("texts", "records", mode="before")
+    @classmethod
+    def _no_null(cls, value: Any) -> Any:
+        if value is None:  # an explicit null: leave the field out instead
+            raise ValueError("null is not allowed; leave the field out")
+        return value
 
     @model_validator(mode="after")
     def _texts_or_records(self) -> PredictRequest:
