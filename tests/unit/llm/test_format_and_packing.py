@@ -101,3 +101,11 @@ def test_head_on_answer_positions_only_gives_the_full_logits_loss(tiny_llama_dir
         )
     assert torch.equal(mask, batch["labels"][:, 1:] != IGNORE)
     assert torch.allclose(losses, expected, atol=1e-5)
+
+
+def test_packing_spreads_examples_evenly_over_rows() -> None:
+    # First-fit would make rows of 240 and 120 tokens (width 240); spread evenly they hold 180 each.
+    features = [{"input_ids": [1] * n, "labels": [IGNORE] * n} for n in (120, 60, 60, 60, 60)]
+    batch = pack_collate(features, 0, max_length=256)
+    assert batch["input_ids"].shape == (2, 180)
+    assert int((batch["input_ids"] == 1).sum()) == 360
