@@ -311,23 +311,22 @@ class SetFitMethod(_Frozen):
         20, ge=1, description="Pairs per example and epoch: one same-class and one other-class pair each (SetFit: 20)."
     )
     epochs: float = Field(1, gt=0, description="Passes over the pairs (SetFit: 1); train.epochs is not used.")
-    loss: Literal["cosine", "ranking", "ntxent"] = Field(
+    loss: Literal["cosine", "ranking"] = Field(
         "cosine",
         description="cosine: pair cosine similarity to 1 or 0 (SetFit's default); ranking: each text picks its "
-        "same-label partner among the batch's partners (MultipleNegativesRankingLoss; same-label pairs only, one "
-        "label once per batch); ntxent: as ranking, every text of the batch picks among all others (SimCLR).",
+        "same-label partner among the batch's partners (MultipleNegativesRankingLoss; same-label pairs only).",
     )
     hard_negatives: bool = Field(
         False,
-        description="ranking, ntxent: a batch gathers labels whose shots lie close in the untuned encoder "
-        "(by centroid), so each text is told apart from the labels it is most confused with.",
+        description="ranking: a batch gathers labels whose shots lie close in the untuned encoder (by centroid), "
+        "so each text is told apart from the labels it is most confused with.",
     )
     head_c: float = Field(1.0, gt=0, description="Inverse regularisation strength C of the logistic-regression head.")
 
     @model_validator(mode="after")
     def _hard_negatives_need_ranking(self) -> SetFitMethod:
-        if self.hard_negatives and self.loss == "cosine":
-            raise ValueError("hard_negatives needs loss ranking or ntxent; cosine draws its negatives pair by pair")
+        if self.hard_negatives and self.loss != "ranking":
+            raise ValueError("hard_negatives needs loss: ranking (the cosine loss draws its negatives per pair)")
         return self
 
 

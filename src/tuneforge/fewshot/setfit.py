@@ -3,11 +3,10 @@
 1. Pairs of the labelled texts: per text and iteration, one with a text of the same label (target cosine
    similarity 1) and one with a text of another label (target 0). `loss: cosine` (SetFit's default
    CosineSimilarityLoss): squared error between the pair's cosine similarity and the target. `loss: ranking`
-   (MultipleNegativesRankingLoss, the objective MiniLM was trained with): same-label pairs only, batched so that
-   no label appears twice in a batch (`hard_negatives`: labels close to each other share batches); each text must
-   pick its partner among all partners in the batch. `loss: ntxent`: the same batches, every text picks its
-   partner among all other texts of the batch. This runs through the normal training loop (train.lr, batch_size,
-   warm-up, seed, checkpoints, --resume); `method.epochs` passes over the pairs, one by default as in SetFit.
+   (MultipleNegativesRankingLoss, the objective MiniLM was trained with): same-label pairs only; each text must
+   pick its partner among all partners in the batch, those of its own label masked out. This runs through the
+   normal training loop (train.lr, batch_size, warm-up, seed, checkpoints, --resume); `method.epochs` passes over
+   the pairs, one by default as in SetFit.
 2. A logistic-regression head (scikit-learn) fitted on the tuned embeddings of the same texts; it becomes a
    linear layer whose softmax is the regression's predicted probability.
 
@@ -169,23 +168,6 @@ def _ranking_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
     return torch.nn.functional.cross_entropy(scores, torch.arange(len(labels), device=first.device))
 
 
-def _ntxent_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
-    """Every text of the batch, first or partner, must find its pair's other text among all the batch's texts:
-    SimCLR's NT-Xent (Chen et al. 2020), twice the queries and candidates of the ranking loss for the same
-    forward pass. Other texts of the same label are masked out; cosine similarities times 20 as there."""
-    texts = torch.cat(_embed_pairs(model, batch))
-    n = len(texts) // 2
-    labels = batch["labels"].to(texts.device).long().repeat(2)
-    partner = torch.arange(2 * n, device=texts.device).roll(n)
-    same_label = labels[:, None] == labels[None, :]  # the text itself included
-    same_label[torch.arange(2 * n), partner] = False
-    scores = (20.0 * texts @ texts.T).masked_fill(same_label, float("-inf"))
-    return torch.nn.functional.cross_entropy(scores, partner)
-
-
-LOSSES = {"cosine": _cosine_loss, "ranking": _ranking_loss, "ntxent": _ntxent_loss}
-
-
 def _fit_head(x: np.ndarray, y: np.ndarray, n_labels: int, c: float) -> torch.nn.Linear:
     from sklearn.linear_model import LogisticRegression
 
@@ -226,15 +208,15 @@ def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerato
         [{"input_ids": ids[i], "pair_ids": ids[j], "target": target} for i, j, target in group]
         for group in _pair_groups(cfg, encoder, task, texts, targets)
     ]
-    # The loop batches features: a ranking or ntxent feature is a whole batch already, so it takes one per step.
-    whole_batches = method.loss != "cosine"
-    loop_cfg = {"epochs": method.epochs} | ({"batch_size": 1, "group_by_length": False} if whole_batches else {})
+    ranking = method.loss == "ranking"
+    # The loop batches features: a ranking feature is a whole batch already, so it takes one per step.
+    loop_cfg = {"epochs": method.epochs} | ({"batch_size": 1, "group_by_length": False} if ranking else {})
     result = fit(
         encoder,
         # The loop reads a feature's length (to batch similar lengths) from its `input_ids`.
         [{"input_ids": group[0]["input_ids"], "pairs": group} for group in groups],
         collate=lambda features: _collate_pairs([pair for f in features for pair in f["pairs"]], task.pad_id),
-        loss_fn=LOSSES[method.loss],
+        loss_fn=_ranking_loss if ranking else _cosine_loss,
         evaluate=None,
         cfg=cfg.train.model_copy(update=loop_cfg),
         ckpt_dir=run_dir / "checkpoints",

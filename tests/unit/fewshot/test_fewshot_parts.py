@@ -12,7 +12,7 @@ from tuneforge.config import MethodConfig, load_config
 from tuneforge.data import Example
 from tuneforge.errors import ConfigError, DataError
 from tuneforge.fewshot.base import label_name
-from tuneforge.fewshot.setfit import _ntxent_loss, _ranking_loss, make_pairs, ranking_batches, sample_shots
+from tuneforge.fewshot.setfit import _ranking_loss, make_pairs, ranking_batches, sample_shots
 from tuneforge.fewshot.zeroshot_embed import label_texts
 
 LABELS = ["a", "b", "c"]
@@ -111,22 +111,6 @@ def test_ranking_loss_does_not_count_same_label_partners_as_wrong() -> None:
     assert float(unmasked) > float(loss)
 
 
-def test_ntxent_loss_asks_every_text_for_its_partner_among_all_texts() -> None:
-    torch.manual_seed(0)
-    texts = torch.nn.functional.normalize(torch.randn(6, 8), dim=-1)  # pairs (0, 3), (1, 4), (2, 5)
-    batch = {"input_ids": torch.zeros(6, 2), "attention_mask": torch.ones(6, 2), "labels": torch.tensor([0.0, 0, 1])}
-    loss = _ntxent_loss(_Fixed(texts), batch)
-    scores = 20 * texts @ texts.T
-    labels = [0, 0, 1, 0, 0, 1]
-    partner = [3, 4, 5, 0, 1, 2]
-    for a in range(6):
-        for b in range(6):
-            if labels[a] == labels[b] and b != partner[a]:  # itself and other texts of its label are no answer
-                scores[a, b] = float("-inf")
-    expected = torch.nn.functional.cross_entropy(scores, torch.tensor(partner))
-    assert loss == pytest.approx(float(expected), abs=1e-5)
-
-
 def test_label_texts_default_to_names_and_use_the_template() -> None:
     assert label_name("Refund_not_showing-up") == "Refund not showing up"
     method = _method(name="zeroshot-embed", template="About {label}.", descriptions={"a": ["x", "y"], "b": "z"})
@@ -152,7 +136,7 @@ def _config(tmp_path: Path, method: str) -> Path:
         ("{name: setfit, shot: 8}", "unknown key 'method.shot' (did you mean 'shots'?)"),
         ("{name: setfit, shots: 0}", "'method.shots': Input should be greater than or equal to 1"),
         ("{name: setfit, template: x}", "unknown key 'method.template'"),  # a key of another few-shot block
-        ("{name: setfit, hard_negatives: true}", "hard_negatives needs loss ranking or ntxent"),
+        ("{name: setfit, hard_negatives: true}", "hard_negatives needs loss: ranking"),
         ("{name: zeroshot-embed, template: 'about it'}", "'method.template': Value error, must contain {label}"),
         ("{name: zeroshot-embed, template: '{lable}'}", "unknown placeholder(s) ['lable']"),
         ("{name: zeroshot-llm, prompt: 'Classify.'}", "'method.prompt': Value error, must contain {text}"),
