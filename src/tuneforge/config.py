@@ -314,7 +314,8 @@ class SetFitMethod(_Frozen):
     loss: Literal["cosine", "ranking"] = Field(
         "cosine",
         description="cosine: pair cosine similarity to 1 or 0 (SetFit's default); ranking: each text picks its "
-        "same-label partner among the batch's partners (MultipleNegativesRankingLoss; same-label pairs only).",
+        "same-label partner among the batch's partners (MultipleNegativesRankingLoss; same-label pairs only, no "
+        "label twice in a batch).",
     )
     hard_negatives: bool = Field(
         False,

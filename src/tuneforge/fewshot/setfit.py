@@ -3,10 +3,11 @@
 1. Pairs of the labelled texts: per text and iteration, one with a text of the same label (target cosine
    similarity 1) and one with a text of another label (target 0). `loss: cosine` (SetFit's default
    CosineSimilarityLoss): squared error between the pair's cosine similarity and the target. `loss: ranking`
-   (MultipleNegativesRankingLoss, the objective MiniLM was trained with): same-label pairs only; each text must
-   pick its partner among all partners in the batch, those of its own label masked out. This runs through the
-   normal training loop (train.lr, batch_size, warm-up, seed, checkpoints, --resume); `method.epochs` passes over
-   the pairs, one by default as in SetFit.
+   (MultipleNegativesRankingLoss, the objective MiniLM was trained with): same-label pairs only, batched so that
+   no label appears twice in a batch (`hard_negatives`: labels close to each other share batches); each text must
+   pick its partner among all partners in the batch. This runs through the normal training loop (train.lr,
+   batch_size, warm-up, seed, checkpoints, --resume); `method.epochs` passes over the pairs, one by default as in
+   SetFit.
 2. A logistic-regression head (scikit-learn) fitted on the tuned embeddings of the same texts; it becomes a
    linear layer whose softmax is the regression's predicted probability.
 
