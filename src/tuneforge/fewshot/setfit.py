@@ -65,11 +65,9 @@ def sample_shots(examples: Sequence[Example], labels: list[str], shots: int | No
     ]
 
 
-def make_pairs(
-    label_ids: Sequence[int], iterations: int, seed: int, *, negatives: bool = True
-) -> list[tuple[int, int, float]]:
-    """(i, j, target) index pairs: per iteration and text i, a same-label j (not i itself where the label has
-    other texts) with target 1.0 and, with `negatives`, an other-label j with target 0.0."""
+def make_pairs(label_ids: Sequence[int], iterations: int, seed: int) -> list[tuple[int, int, float]]:
+    """(i, j, target) index pairs for the cosine loss: per iteration and text i, a same-label j (not i itself where
+    the label has other texts) with target 1.0 and an other-label j with target 0.0."""
     rng = random.Random(seed)
     members = _members(label_ids)
     others = {y: [i for i, other in enumerate(label_ids) if other != y] for y in members}
@@ -77,7 +75,7 @@ def make_pairs(
     for _ in range(iterations):
         for i, y in enumerate(label_ids):
             pairs.append((i, _partner(i, members[y], rng), 1.0))
-            if negatives and others[y]:
+            if others[y]:
                 pairs.append((i, rng.choice(others[y]), 0.0))
     return pairs
 

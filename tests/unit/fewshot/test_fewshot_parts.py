@@ -60,13 +60,6 @@ def test_a_lone_example_pairs_with_itself_as_the_positive() -> None:
     assert [(i, j) for i, j, t in make_pairs([0, 1], iterations=1, seed=0) if t == 1.0] == [(0, 0), (1, 1)]
 
 
-def test_pairs_without_negatives_for_the_ranking_loss() -> None:
-    labels = [0, 0, 1, 1, 1]
-    pairs = make_pairs(labels, iterations=3, seed=0, negatives=False)
-    assert len(pairs) == 3 * len(labels)
-    assert all(target == 1.0 and labels[i] == labels[j] and i != j for i, j, target in pairs)
-
-
 def test_ranking_batches_hold_distinct_labels_and_every_text_once_per_iteration() -> None:
     labels = [0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4]
     batches = ranking_batches(labels, iterations=3, batch_size=2, seed=0)
