@@ -318,9 +318,21 @@ class SetFitMethod(_Frozen):
     loss: Literal["cosine", "ranking"] = Field(
         "cosine",
         description="cosine: pair cosine similarity to 1 or 0 (SetFit's default); ranking: each text picks its "
-        "same-label partner among the batch's partners (MultipleNegativesRankingLoss; same-label pairs only).",
+        "same-label partner among the batch's partners (MultipleNegativesRankingLoss; same-label pairs only, no "
+        "label twice in a batch).",
+    )
+    hard_negatives: bool = Field(
+        False,
+        description="ranking: a batch gathers labels whose shots lie close in the untuned encoder (by centroid), "
+        "so each text is told apart from the labels it is most confused with.",
     )
     head_c: float = Field(1.0, gt=0, description="Inverse regularisation strength C of the logistic-regression head.")
+
+    @model_validator(mode="after")
+    def _hard_negatives_need_ranking(self) -> SetFitMethod:
+        if self.hard_negatives and self.loss != "ranking":
+            raise ValueError("hard_negatives needs loss: ranking (the cosine loss draws its negatives per pair)")
+        return self
 
 
 MethodConfig = Annotated[

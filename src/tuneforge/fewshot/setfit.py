@@ -3,10 +3,11 @@
 1. Pairs of the labelled texts: per text and iteration, one with a text of the same label (target cosine
    similarity 1) and one with a text of another label (target 0). `loss: cosine` (SetFit's default
    CosineSimilarityLoss): squared error between the pair's cosine similarity and the target. `loss: ranking`
-   (MultipleNegativesRankingLoss, the objective MiniLM was trained with): same-label pairs only; each text must
-   pick its partner among all partners in the batch, those of its own label masked out. This runs through the
-   normal training loop (train.lr, batch_size, warm-up, seed, checkpoints, --resume); `method.epochs` passes over
-   the pairs, one by default as in SetFit.
+   (MultipleNegativesRankingLoss, the objective MiniLM was trained with): same-label pairs only, batched so that
+   no label appears twice in a batch (`hard_negatives`: labels close to each other share batches); each text must
+   pick its partner among all partners in the batch. This runs through the normal training loop (train.lr,
+   batch_size, warm-up, seed, checkpoints, --resume); `method.epochs` passes over the pairs, one by default as in
+   SetFit.
 2. A logistic-regression head (scikit-learn) fitted on the tuned embeddings of the same texts; it becomes a
    linear layer whose softmax is the regression's predicted probability.
 
@@ -44,7 +45,7 @@ from tuneforge.models import resolve_model
 from tuneforge.tasks.text_classification import TextClassification, collate
 from tuneforge.train.loop import fit
 
-__all__ = ["SETFIT", "make_pairs", "sample_shots"]
+__all__ = ["SETFIT", "make_pairs", "ranking_batches", "sample_shots"]
 
 
 def sample_shots(examples: Sequence[Example], labels: list[str], shots: int | None, seed: int) -> list[Example]:
@@ -64,27 +65,77 @@ def sample_shots(examples: Sequence[Example], labels: list[str], shots: int | No
     ]
 
 
-def make_pairs(
-    label_ids: Sequence[int], iterations: int, seed: int, *, negatives: bool = True
-) -> list[tuple[int, int, float]]:
-    """(i, j, target) index pairs: per iteration and text i, a same-label j (not i itself where the label has
-    other texts) with target 1.0 and, with `negatives`, an other-label j with target 0.0."""
+def make_pairs(label_ids: Sequence[int], iterations: int, seed: int) -> list[tuple[int, int, float]]:
+    """(i, j, target) index pairs for the cosine loss: per iteration and text i, a same-label j (not i itself where
+    the label has other texts) with target 1.0 and an other-label j with target 0.0."""
     rng = random.Random(seed)
-    members: dict[int, list[int]] = {}
-    for i, y in enumerate(label_ids):
-        members.setdefault(y, []).append(i)
+    members = _members(label_ids)
     others = {y: [i for i, other in enumerate(label_ids) if other != y] for y in members}
     pairs = []
     for _ in range(iterations):
         for i, y in enumerate(label_ids):
-            same, j = members[y], i
-            if len(same) > 1:  # uniform over the label's other texts: drawing i itself means the last one
-                j = same[rng.randrange(len(same) - 1)]
-                j = same[-1] if j == i else j
-            pairs.append((i, j, 1.0))
-            if negatives and others[y]:
+            pairs.append((i, _partner(i, members[y], rng), 1.0))
+            if others[y]:
                 pairs.append((i, rng.choice(others[y]), 0.0))
     return pairs
+
+
+def _members(label_ids: Sequence[int]) -> dict[int, list[int]]:
+    members: dict[int, list[int]] = {}
+    for i, y in enumerate(label_ids):
+        members.setdefault(y, []).append(i)
+    return members
+
+
+def _partner(i: int, same: list[int], rng: random.Random) -> int:
+    """A text of i's label other than i (i itself when the label has no other), uniformly: drawing i means the last."""
+    if len(same) == 1:
+        return i
+    j = same[rng.randrange(len(same) - 1)]
+    return same[-1] if j == i else j
+
+
+def ranking_batches(
+    label_ids: Sequence[int],
+    iterations: int,
+    batch_size: int,
+    seed: int,
+    label_vectors: np.ndarray | None = None,
+) -> list[list[tuple[int, int]]]:
+    """Batches of same-label (i, j) pairs for the ranking loss, never two pairs of one label in a batch, so every
+    other partner in a batch is a true negative. Per iteration every text is the first of one pair. With
+    `label_vectors` (one normalised row per label), a batch gathers labels whose vectors are close: hard negatives.
+    """
+    rng = random.Random(seed)
+    members = _members(label_ids)
+    batches = []
+    for _ in range(iterations):
+        order = {y: rng.sample(texts, len(texts)) for y, texts in members.items()}
+        for rank in range(max(map(len, members.values()))):  # one round: each label's rank-th text in its order
+            present = [y for y in members if len(order[y]) > rank]
+            for group in _label_groups(present, batch_size, rng, label_vectors):
+                batches.append([(order[y][rank], _partner(order[y][rank], members[y], rng)) for y in group])
+    return batches
+
+
+def _label_groups(labels: list[int], size: int, rng: random.Random, vectors: np.ndarray | None) -> list[list[int]]:
+    """`labels` in groups of `size`: at random, or with `vectors` a random label and its nearest free ones each."""
+    free = rng.sample(labels, len(labels))
+    if vectors is None:
+        return [free[start : start + size] for start in range(0, len(free), size)]
+    groups = []
+    while free:
+        first, free = free[0], free[1:]
+        nearest = sorted(free, key=lambda y: -float(vectors[first] @ vectors[y]))[: size - 1]
+        groups.append([first, *nearest])
+        free = [y for y in free if y not in nearest]
+    return groups
+
+
+def _label_centroids(x: np.ndarray, label_ids: Sequence[int], n_labels: int) -> np.ndarray:
+    sums = np.zeros((n_labels, x.shape[1]))
+    np.add.at(sums, np.asarray(label_ids), x)
+    return sums / np.linalg.norm(sums, axis=1, keepdims=True).clip(min=1e-12)
 
 
 def _collate_pairs(features: Sequence[dict[str, Any]], pad_id: int) -> dict[str, torch.Tensor]:
@@ -126,6 +177,22 @@ def _fit_head(x: np.ndarray, y: np.ndarray, n_labels: int, c: float) -> torch.nn
     return linear_head(torch.tensor(coef, dtype=torch.float32), torch.tensor(intercept, dtype=torch.float32))
 
 
+def _pair_groups(
+    cfg: Config, encoder: SentenceEncoder, task: TextClassification, texts: list[str], targets: list[int]
+) -> list[list[tuple[int, int, float]]]:
+    """The training pairs (i, j, target), in groups that stay together in a batch. cosine: one pair per group,
+    batched at random by the loop; ranking: one group per batch (see `ranking_batches`), target = the label."""
+    method: SetFitMethod = cfg.method
+    if method.loss == "cosine":
+        return [[pair] for pair in make_pairs(targets, method.iterations, cfg.train.seed)]
+    vectors = None
+    if method.hard_negatives:  # labels close before tuning are the ones to tell apart
+        x = embed(encoder, task, texts, cfg.train.eval_batch_size or 2 * cfg.train.batch_size).numpy()
+        vectors = _label_centroids(x, targets, len(task.labels))
+    batches = ranking_batches(targets, method.iterations, cfg.train.batch_size, cfg.train.seed, vectors)
+    return [[(i, j, float(targets[i])) for i, j in batch] for batch in batches]
+
+
 def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerator, resume: bool) -> Fitted:
     method: SetFitMethod = cfg.method
     started = time.perf_counter()
@@ -135,19 +202,22 @@ def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerato
     task = encoder_task(path, data.labels, cfg.train.max_length)
     texts, targets = [e.text for e in examples], [task.label_ids[e.label] for e in examples]
     ids = [f["input_ids"] for f in task.encode(texts)]
-    ranking = method.loss == "ranking"  # same-label pairs whose target is the label: other pairs are negatives
-    pairs = [
-        {"input_ids": ids[i], "pair_ids": ids[j], "target": float(targets[i]) if ranking else target}
-        for i, j, target in make_pairs(targets, method.iterations, cfg.train.seed, negatives=not ranking)
-    ]
     encoder = SentenceEncoder.from_pretrained(path)
+    groups = [
+        [{"input_ids": ids[i], "pair_ids": ids[j], "target": target} for i, j, target in group]
+        for group in _pair_groups(cfg, encoder, task, texts, targets)
+    ]
+    ranking = method.loss == "ranking"
+    # The loop batches features: a ranking feature is a whole batch already, so it takes one per step.
+    loop_cfg = {"epochs": method.epochs} | ({"batch_size": 1, "group_by_length": False} if ranking else {})
     result = fit(
         encoder,
-        pairs,
-        collate=lambda features: _collate_pairs(features, task.pad_id),
+        # The loop reads a feature's length (to batch similar lengths) from its `input_ids`.
+        [{"input_ids": group[0]["input_ids"], "pairs": group} for group in groups],
+        collate=lambda features: _collate_pairs([pair for f in features for pair in f["pairs"]], task.pad_id),
         loss_fn=_ranking_loss if ranking else _cosine_loss,
         evaluate=None,
-        cfg=cfg.train.model_copy(update={"epochs": method.epochs}),
+        cfg=cfg.train.model_copy(update=loop_cfg),
         ckpt_dir=run_dir / "checkpoints",
         accelerator=accelerator,
         resume=resume,

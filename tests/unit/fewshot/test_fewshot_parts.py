@@ -3,6 +3,7 @@
 from collections import Counter
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
 from pydantic import TypeAdapter
@@ -11,7 +12,7 @@ from tuneforge.config import MethodConfig, load_config
 from tuneforge.data import Example
 from tuneforge.errors import ConfigError, DataError
 from tuneforge.fewshot.base import label_name
-from tuneforge.fewshot.setfit import _ranking_loss, make_pairs, sample_shots
+from tuneforge.fewshot.setfit import _ranking_loss, make_pairs, ranking_batches, sample_shots
 from tuneforge.fewshot.zeroshot_embed import label_texts
 
 LABELS = ["a", "b", "c"]
@@ -59,11 +60,23 @@ def test_a_lone_example_pairs_with_itself_as_the_positive() -> None:
     assert [(i, j) for i, j, t in make_pairs([0, 1], iterations=1, seed=0) if t == 1.0] == [(0, 0), (1, 1)]
 
 
-def test_pairs_without_negatives_for_the_ranking_loss() -> None:
-    labels = [0, 0, 1, 1, 1]
-    pairs = make_pairs(labels, iterations=3, seed=0, negatives=False)
-    assert len(pairs) == 3 * len(labels)
-    assert all(target == 1.0 and labels[i] == labels[j] and i != j for i, j, target in pairs)
+def test_ranking_batches_hold_distinct_labels_and_every_text_once_per_iteration() -> None:
+    labels = [0, 0, 0, 1, 1, 2, 2, 2, 3, 3, 4]
+    batches = ranking_batches(labels, iterations=3, batch_size=2, seed=0)
+    assert all(len({labels[i] for i, _ in batch}) == len(batch) <= 2 for batch in batches)
+    assert all(labels[i] == labels[j] and (i != j or labels.count(labels[i]) == 1) for b in batches for i, j in b)
+    assert Counter(i for batch in batches for i, _ in batch) == dict.fromkeys(range(len(labels)), 3)
+    assert batches == ranking_batches(labels, 3, 2, seed=0) != ranking_batches(labels, 3, 2, seed=1)
+
+
+def test_hard_negative_batches_gather_labels_that_lie_close() -> None:
+    # Labels 0 and 1 point one way, 2 and 3 another: with the vectors a batch of two never mixes the pairs.
+    vectors = np.array([[1.0, 0.0], [0.99, 0.14], [0.0, 1.0], [0.14, 0.99]])
+    labels = [0, 0, 1, 1, 2, 2, 3, 3]
+    near = ranking_batches(labels, iterations=5, batch_size=2, seed=0, label_vectors=vectors)
+    assert {frozenset(labels[i] // 2 for i, _ in batch) for batch in near} == {frozenset({0}), frozenset({1})}
+    mixed = ranking_batches(labels, iterations=5, batch_size=2, seed=0)
+    assert any(len({labels[i] // 2 for i, _ in batch}) == 2 for batch in mixed)
 
 
 class _Fixed(torch.nn.Module):
@@ -116,6 +129,7 @@ def _config(tmp_path: Path, method: str) -> Path:
         ("{name: setfit, shot: 8}", "unknown key 'method.shot' (did you mean 'shots'?)"),
         ("{name: setfit, shots: 0}", "'method.shots': Input should be greater than or equal to 1"),
         ("{name: setfit, template: x}", "unknown key 'method.template'"),  # a key of another few-shot block
+        ("{name: setfit, hard_negatives: true}", "hard_negatives needs loss: ranking"),
         ("{name: zeroshot-embed, template: 'about it'}", "'method.template': Value error, must contain {label}"),
         ("{name: zeroshot-embed, template: '{lable}'}", "unknown placeholder(s) ['lable']"),
         ("{name: zeroshot-llm, prompt: 'Classify.'}", "'method.prompt': Value error, must contain {text}"),
