@@ -12,12 +12,15 @@ from typing import Any
 
 import torch
 
-SYSTEMS = ("tuneforge", "trainer", "trainer-grouped")
+# trainer-grouped-bf16 shows how much of tuneforge's lead is its bf16 default on CPUs with bf16 instructions;
+# tuneforge-fp32 (any bench) shows the loop's own gain.
+SYSTEMS = ("tuneforge", "trainer", "trainer-grouped", "trainer-grouped-bf16")
 
 
-def matched_train_block(args: argparse.Namespace) -> dict[str, Any]:
+def matched_train_block(args: argparse.Namespace, system: str) -> dict[str, Any]:
     """tuneforge's `train:` block set to what HF Trainer does by default: no weight decay, warm-up or early stop."""
     return {
+        "mixed_precision": "no" if system.endswith("-fp32") else "auto",
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "lr": args.lr,
@@ -36,18 +39,20 @@ def train_with_trainer(
     collate: Any,
     args: argparse.Namespace,
     work: Path,
-    *,
-    grouped: bool,
+    system: str,
     **extra: Any,
 ) -> float:
     """Train with HF Trainer at its defaults plus the bench's batch size, lr, epochs and seed; returns seconds.
 
-    `grouped` turns on Trainer's own length grouping, the fairest baseline for our length-grouped batches.
+    system "trainer-grouped" turns on Trainer's own length grouping, the fairest baseline for our length-grouped
+    batches; a "-bf16" suffix turns on its bf16 autocast.
     """
     from transformers import Trainer, TrainingArguments
 
+    grouped = system.startswith("trainer-grouped")
     training_args = TrainingArguments(
-        output_dir=str(work / ("trainer-grouped" if grouped else "trainer")),
+        output_dir=str(work / system),
+        bf16=system.endswith("-bf16"),
         per_device_train_batch_size=args.batch_size,
         learning_rate=args.lr,
         num_train_epochs=args.epochs,

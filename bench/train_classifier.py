@@ -48,7 +48,7 @@ def _subset(path: Path, n: int | None, seed: int, out: Path) -> Path:
     return out
 
 
-def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from tuneforge.config import load_config
     from tuneforge.run import train as run_training
 
@@ -64,7 +64,7 @@ def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path) 
                     "split": {"validation": 0.0},
                     "clean": {"normalize": False, "dedup": False},
                 },
-                "train": matched_train_block(args),
+                "train": matched_train_block(args, system),
                 "output_dir": str(work / "run"),
                 "tracking": "none",
             }
@@ -81,7 +81,7 @@ def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path) 
     }
 
 
-def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
+def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from transformers import (
         AutoModelForSequenceClassification,
         AutoTokenizer,
@@ -105,7 +105,7 @@ def run_trainer(train: Path, dev: Path, args: argparse.Namespace, work: Path, gr
 
     torch.manual_seed(args.seed)
     model = AutoModelForSequenceClassification.from_pretrained(path, num_labels=len(label_names))
-    seconds = train_with_trainer(model, dataset, collate, args, work, grouped=grouped)
+    seconds = train_with_trainer(model, dataset, collate, args, work, system)
     dev_texts, dev_labels = _read_sst2(dev)
     model.eval()
     correct = 0
@@ -134,9 +134,9 @@ def main() -> None:
         results = run_systems(
             args.systems,
             lambda system: (
-                run_tuneforge(train, dev, args, work)
-                if system == "tuneforge"
-                else run_trainer(train, dev, args, work, grouped=system == "trainer-grouped")
+                run_tuneforge(train, dev, args, work, system)
+                if system.startswith("tuneforge")
+                else run_trainer(train, dev, args, work, system)
             ),
         )
     report(results, args, "accuracy")

@@ -64,7 +64,7 @@ def _subset(path: Path, n: int | None, seed: int, out: Path) -> Path:
     return out
 
 
-def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from tuneforge.config import load_config
     from tuneforge.run import train as run_training
 
@@ -79,7 +79,7 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path)
             "split": {"validation": 0.0},
             "clean": {"dedup": False},
         },
-        "train": matched_train_block(args),
+        "train": matched_train_block(args, system),
         "output_dir": str(work / "run"),
         "tracking": "none",
     }
@@ -136,7 +136,7 @@ def _trainer_f1(model: Any, tokenizer: Any, test: Path, tags: list[str], max_len
     return float(entity_metrics(gold, predicted)["entity_f1"])
 
 
-def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
+def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from transformers import (
         AutoModelForTokenClassification,
         AutoTokenizer,
@@ -162,7 +162,7 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
     model = AutoModelForTokenClassification.from_pretrained(
         path, num_labels=len(tags), id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)}
     )
-    seconds = train_with_trainer(model, dataset, collate, args, work, grouped=grouped, remove_unused_columns=False)
+    seconds = train_with_trainer(model, dataset, collate, args, work, system, remove_unused_columns=False)
     f1 = _trainer_f1(model, tokenizer, test, tags, args.max_length)
     return {"entity_f1": f1, "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
 
@@ -179,9 +179,9 @@ def main() -> None:
         results = run_systems(
             args.systems,
             lambda system: (
-                run_tuneforge(train, test, args, work)
-                if system == "tuneforge"
-                else run_trainer(train, test, args, work, grouped=system == "trainer-grouped")
+                run_tuneforge(train, test, args, work, system)
+                if system.startswith("tuneforge")
+                else run_trainer(train, test, args, work, system)
             ),
         )
     report(results, args, "entity_f1")

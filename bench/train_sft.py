@@ -28,7 +28,7 @@ from _systems import (  # bench/ is a folder of scripts
     train_with_trainer,
 )
 
-SYSTEMS = "tuneforge,tuneforge-packed,trainer,trainer-grouped"
+SYSTEMS = "tuneforge,tuneforge-packed,trainer,trainer-grouped,trainer-grouped-bf16"
 LORA = {"name": "lora", "r": 16, "alpha": 32, "dropout": 0.05}
 
 
@@ -42,9 +42,11 @@ def _split(data: Path, seed: int, train_samples: int | None, work: Path) -> tupl
     return work / "train.jsonl", work / "test.jsonl"
 
 
-def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path, packing: bool) -> dict[str, Any]:
+def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from tuneforge.config import load_config
     from tuneforge.run import train as run_training
+
+    packing = "-packed" in system
 
     cfg_path = work / "tuneforge.yaml"
     cfg = {
@@ -53,8 +55,8 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path,
         "method": LORA,
         "data": {"train": str(train), "test": str(test), "split": {"validation": 0.0}, "clean": {"dedup": False}},
         "sft": {"packing": packing, "eval_answers": 0, "report_samples": 0},
-        "train": matched_train_block(args),
-        "output_dir": str(work / ("run-packed" if packing else "run")),
+        "train": matched_train_block(args, system),
+        "output_dir": str(work / system),
         "tracking": "none",
     }
     cfg_path.write_text(yaml.safe_dump(cfg, allow_unicode=True))
@@ -81,7 +83,7 @@ def _features(path: Path, tokenizer: Any, max_length: int) -> list[dict[str, Any
     return out
 
 
-def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, grouped: bool) -> dict[str, Any]:
+def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from peft import LoraConfig, TaskType, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -105,7 +107,7 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, g
     targets = LORA_TARGETS[model.config.model_type]
     config = LoraConfig(task_type=TaskType.CAUSAL_LM, r=16, lora_alpha=32, lora_dropout=0.05, target_modules=targets)
     model = get_peft_model(model, config)
-    seconds = train_with_trainer(model, dataset, collate, args, work, grouped=grouped, remove_unused_columns=False)
+    seconds = train_with_trainer(model, dataset, collate, args, work, system, remove_unused_columns=False)
     held_out = _features(test, tokenizer, args.max_length)
     model.eval()
     total, count = 0.0, 0
@@ -127,11 +129,11 @@ def main() -> None:
 
         def run_one(system: str) -> dict[str, Any]:
             if system.startswith("tuneforge"):
-                result = run_tuneforge(train, test, args, work, packing=system == "tuneforge-packed")
+                result = run_tuneforge(train, test, args, work, system)
                 if result["real_tokens"] is None:  # the same examples and epochs as the padded run
                     result["real_tokens"] = _real_tokens(train, args)
                 return result
-            return run_trainer(train, test, args, work, grouped=system == "trainer-grouped")
+            return run_trainer(train, test, args, work, system)
 
         results = run_systems(args.systems, run_one)
     report(results, args, "test_loss")

@@ -151,7 +151,8 @@ class TrainConfig(_Frozen):
     )
     seed: int = Field(42, description="Seed for weights, dropout and batch order.")
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
-        "auto", description="auto: bf16 on GPUs that support it, fp16 on other GPUs, off on CPU."
+        "auto", description="auto: bf16 on GPUs that support it, fp16 on other GPUs; on CPU bf16 where it has bf16 instructions "
+        "(AVX512-BF16 or AMX), else off."
     )
     group_by_length: bool | None = Field(
         None,

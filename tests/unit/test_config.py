@@ -96,3 +96,18 @@ def test_length_grouping_follows_packing(tmp_path: Path, task: str, overrides: l
 
     cfg = load_config(_write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n"), overrides)
     assert _with_batching(cfg).group_by_length is grouped
+
+
+@pytest.mark.parametrize(("bf16_instructions", "expected"), [(True, "bf16"), (False, "no")])
+def test_auto_precision_on_cpu_follows_bf16_instructions(monkeypatch, bf16_instructions: bool, expected: str) -> None:
+    import torch
+
+    from tuneforge import run
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.cpu, "_is_avx512_bf16_supported", lambda: bf16_instructions)
+    monkeypatch.setattr(torch.cpu, "_is_amx_tile_supported", lambda: False)
+    assert run._precision("auto") == expected
+    assert run._precision("no") == "no" and run._precision("bf16") == "bf16"
+    monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a torch without the private probe: stay in fp32
+    assert run._precision("auto") == "no"

@@ -222,7 +222,7 @@ def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerato
         accelerator=accelerator,
         resume=resume,
     )
-    encoder = accelerator.unwrap_model(encoder)
+    encoder = accelerator.unwrap_model(encoder, keep_fp32_wrapper=False)  # embed as the saved model will
     batch_size = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
     x = embed(encoder, task, texts, batch_size).numpy()
     head = _fit_head(x, np.array(targets), len(data.labels), method.head_c).to(accelerator.device)
