@@ -22,6 +22,7 @@ from tuneforge.export import save_model
 from tuneforge.fewshot import FEW_SHOT
 from tuneforge.methods import apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
+from tuneforge.precision import cpu_has_native_bf16
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
 from tuneforge.tasks import TASKS, Task
 from tuneforge.track.mlflow import NullTracker, start_tracking
@@ -240,15 +241,6 @@ def _precision(choice: str) -> str:
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return "bf16" if cpu_has_native_bf16() else "no"
-
-
-def cpu_has_native_bf16() -> bool:
-    """True on CPUs with bf16 instructions (AVX512-BF16, AMX), where bf16 matmuls run 2-4x faster than fp32.
-
-    Elsewhere bf16 is emulated and slower than fp32. The probes are private torch functions; without them, no.
-    """
-    probes = ("_is_avx512_bf16_supported", "_is_amx_tile_supported")
-    return any(getattr(torch.cpu, probe, lambda: False)() for probe in probes)
 
 
 def _write_inputs(run_dir: Path, cfg: Config, data: PreparedData) -> None:

@@ -15,6 +15,7 @@ from typing import Any
 from fastapi import FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from tuneforge.precision import cpu_autocast
 from tuneforge.serve.batching import MicroBatcher
 from tuneforge.serve.db import connect
 from tuneforge.serve.deps import ServeState
@@ -96,7 +97,8 @@ def _batcher(state: ServeState, name: str) -> MicroBatcher:
 
     def run(texts: list[Any]) -> list[Any]:
         # Looked up per batch: after a hot swap the next batch runs on the new model.
-        return state.registry.get(name).predictor(texts)  # type: ignore[union-attr,misc]
+        with cpu_autocast(settings.precision):
+            return state.registry.get(name).predictor(texts)  # type: ignore[union-attr,misc]
 
     def observe(size: int, seconds: float) -> None:
         metrics.batch_size.labels(name).observe(size)

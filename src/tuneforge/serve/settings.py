@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -36,6 +38,11 @@ class Settings(BaseSettings):
     batch_workers: int = Field(1, gt=0, description="Batches of one model computed at the same time.")
     torch_threads: int | None = Field(
         None, gt=0, description="Intra-op threads per batch worker; default (CPU cores - 1) / batch_workers."
+    )
+    precision: Literal["auto", "fp32", "bf16"] = Field(
+        "auto",
+        description="Text models' matmuls in bf16 (autocast; weights stay fp32). auto: bf16 on CPUs with bf16 "
+        "instructions, where it is 2-4x faster.",
     )
     key_cache_seconds: float = Field(
         5.0, ge=0, description="A verified key is re-checked after this; revocation delay."

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import time
 
+import pytest
+
 TEXTS = ["我的快递到哪了 7", "I want my money back for order 9"]
 
 
@@ -28,6 +30,19 @@ def test_predict_returns_labels_probabilities_and_ids(serve_client, classifier_r
 
     direct = TextClassifier.load(classifier_run).predict(TEXTS)
     assert [p["label"] for p in body["predictions"]] == [p.label for p in direct]
+
+
+def test_precision_setting_runs_text_models_in_bf16_or_fp32(serve_client, classifier_run) -> None:
+    from tuneforge.classifier import TextClassifier
+
+    direct = [p.score for p in TextClassifier.load(classifier_run).predict(TEXTS)]
+    scores = {}
+    for precision in ("fp32", "bf16"):
+        client, keys = serve_client({"demo": classifier_run}, precision=precision)
+        response = client.post("/v1/models/demo/predict", json={"texts": TEXTS}, headers=_auth(keys["predict"]))
+        scores[precision] = [p["score"] for p in response.json()["predictions"]]
+    assert scores["fp32"] == pytest.approx(direct, abs=1e-6)
+    assert scores["bf16"] == pytest.approx(direct, abs=2e-2) and scores["bf16"] != scores["fp32"]
 
 
 def test_security_checks(serve_client, classifier_run) -> None:
