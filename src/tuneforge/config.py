@@ -151,8 +151,9 @@ class TrainConfig(_Frozen):
     )
     seed: int = Field(42, description="Seed for weights, dropout and batch order.")
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
-        "auto", description="auto: bf16 on GPUs that support it, fp16 on other GPUs; on CPU bf16 where it has bf16 instructions "
-        "(AVX512-BF16 or AMX), else off."
+        "auto",
+        description="auto: bf16 on GPUs that support it, fp16 on other GPUs; on CPU bf16 where it has bf16 "
+        "instructions (AVX512-BF16 or AMX), else off.",
     )
     group_by_length: bool | None = Field(
         None,
@@ -166,6 +167,11 @@ class TrainConfig(_Frozen):
     )
     class_weights: Literal["none", "balanced"] = Field("none", description="balanced: weight the loss by 1/frequency.")
     threads: int | None = Field(None, ge=1, description="CPU threads for torch; default all cores.")
+
+    @field_validator("mixed_precision", mode="before")
+    @classmethod
+    def _yaml_no(cls, value: Any) -> Any:
+        return "no" if value is False else value  # YAML 1.1 reads a bare `no` as false
 
 
 class FullMethod(_Frozen):

@@ -19,6 +19,16 @@ def test_defaults_and_overrides(tmp_path: Path) -> None:
     assert cfg.tracking.backend == "none"
     assert cfg.output_dir == Path("runs/cfg")
     assert cfg.max_tokens == 8 * cfg.train.max_length
+    assert cfg.train.mixed_precision == "auto"
+
+
+def test_yaml_no_is_the_precision_no(tmp_path: Path) -> None:
+    cfg = load_config(_write(tmp_path, "data: {train: TRAIN}\ntrain: {mixed_precision: no}\n"))
+    assert cfg.train.mixed_precision == "no"
+    assert (
+        load_config(_write(tmp_path, "data: {train: TRAIN}\n"), ["train.mixed_precision=no"]).train.mixed_precision
+        == "no"
+    )
 
 
 def test_all_problems_reported_together_with_key_paths(tmp_path: Path) -> None:
