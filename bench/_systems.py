@@ -12,9 +12,9 @@ from typing import Any
 
 import torch
 
-# trainer-grouped-bf16 shows how much of tuneforge's lead is its bf16 default on CPUs with bf16 instructions;
+# The -bf16 Trainers show how much of tuneforge's lead is its bf16 default on CPUs with bf16 instructions;
 # tuneforge-fp32 (any bench) shows the loop's own gain.
-SYSTEMS = ("tuneforge", "trainer", "trainer-grouped", "trainer-grouped-bf16")
+SYSTEMS = ("tuneforge", "trainer", "trainer-grouped", "trainer-bf16", "trainer-grouped-bf16")
 
 
 def matched_train_block(args: argparse.Namespace, system: str) -> dict[str, Any]:
