@@ -155,10 +155,16 @@ class TrainConfig(_Frozen):
         description="auto: bf16 on GPUs that support it, fp16 on other GPUs; on CPU bf16 where it has bf16 "
         "instructions (AVX512-BF16 or AMX), else off.",
     )
+    packing: bool | None = Field(
+        None,
+        description="Pack each batch's examples into rows of max_length, each example attending only to itself: "
+        "no padding, so batches can come in random order. null: on for chats and NER (except with virtual-token "
+        "methods: prefix, prompt, ptuning); text classification cannot pack.",
+    )
     group_by_length: bool | None = Field(
         None,
-        description="Batch texts of similar length: far less padding, same sampling. null: on, except for packed "
-        "chats (sft.packing), which have no padding to save.",
+        description="Batch texts of similar length: far less padding, same sampling. null: on unless packing, "
+        "which has no padding to save.",
     )
     eval_every: int | None = Field(None, ge=1, description="Evaluate every N optimiser steps; default once per epoch.")
     save_every: int | None = Field(None, ge=1, description="Checkpoint every N steps; default at each evaluation.")

@@ -17,10 +17,11 @@ from rich import get_console
 from tuneforge import recommend, tabular
 from tuneforge.config import Config, TrainConfig
 from tuneforge.data import PreparedData, write_rejected
+from tuneforge.errors import ConfigError
 from tuneforge.evaluate.plots import plot_learning_curve
 from tuneforge.export import save_model
 from tuneforge.fewshot import FEW_SHOT
-from tuneforge.methods import apply_method, count_parameters, step_hook
+from tuneforge.methods import METHODS, apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
 from tuneforge.precision import cpu_has_native_bf16
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
@@ -92,6 +93,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
         return tabular.train(cfg, resume=resume)
     if cfg.task == "recommendation":
         return recommend.train(cfg, resume=resume)
+    cfg = cfg.model_copy(update={"train": _with_batching(cfg)})  # what the run did, in its config.yaml too
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     # cpu=True lets Accelerate run DDP over gloo when launched with several processes on a machine without GPUs.
@@ -184,10 +186,10 @@ def _fit(
     result = fit(
         model,
         task.encode_examples(data.train),
-        collate=task.collate,
+        collate=task.pack_collate if cfg.train.packing else task.collate,  # type: ignore[attr-defined]
         loss_fn=task.loss,
         evaluate=evaluate if validation else None,
-        cfg=_with_batching(cfg),
+        cfg=cfg.train,
         ckpt_dir=run_dir / "checkpoints",
         accelerator=accelerator,
         resume=resume,
@@ -198,16 +200,21 @@ def _fit(
 
 
 def _with_batching(cfg: Config) -> TrainConfig:
-    """cfg.train with group_by_length decided where it was left null (auto).
+    """cfg.train with packing and group_by_length decided where they were left null (auto).
 
-    Packed chats train on random batches: packing already removes the padding, and length-sorted batches put the
-    demo's short Chinese and long English chats apart, which raised held-out loss from 0.87 to 1.29
-    (bench/train_sft.py, 164 chats, 2 epochs).
+    Packed batches come in random order: packing already removes the padding, and length-sorted batches cost
+    quality. On the demo chats they put short Chinese and long English chats apart, which raised held-out loss from
+    0.87 to 1.29 (bench/train_sft.py, 164 chats, 2 epochs); on CoNLL-2003 they cost about 1 entity-F1 point after
+    one epoch, for HF Trainer's grouping too (bench/train_ner.py).
     """
-    if cfg.train.group_by_length is not None:
-        return cfg.train
-    packed = cfg.task == "causal-lm-sft" and cfg.sft.packing
-    return cfg.train.model_copy(update={"group_by_length": not packed})
+    task = TASKS[cfg.task]
+    can_pack = hasattr(task, "pack_collate") and not METHODS[cfg.method.name].virtual_tokens
+    packing = can_pack if cfg.train.packing is None else cfg.train.packing
+    if packing and not can_pack:
+        why = f"method '{cfg.method.name}' adds virtual tokens" if hasattr(task, "pack_collate") else f"{cfg.task}"
+        raise ConfigError(f"train.packing: true is not supported here ({why}); set it to false or null")
+    grouped = not packing if cfg.train.group_by_length is None else cfg.train.group_by_length
+    return cfg.train.model_copy(update={"packing": packing, "group_by_length": grouped})
 
 
 def _final_metrics(cfg: Config, task: Task, model: torch.nn.Module, data: PreparedData) -> dict[str, Any]:

@@ -28,8 +28,8 @@ def sft_config(tmp_path: Path, tiny_llama_dir: Path, chats_writer):
                 "train": str(chats_writer(tmp_path / "chats.jsonl", range(8))),
                 "split": {"validation": 0.15, "test": 0.15, "seed": 1},
             },
-            "train": {"epochs": 2, "batch_size": 8, "lr": 3e-3, "max_length": 96, "seed": 3},
-            "sft": {"packing": packing, "eval_answers": 4, "report_samples": 2, "generation": {"max_new_tokens": 8}},
+            "train": {"epochs": 2, "batch_size": 8, "lr": 3e-3, "max_length": 96, "seed": 3, "packing": packing},
+            "sft": {"eval_answers": 4, "report_samples": 2, "generation": {"max_new_tokens": 8}},
             "output_dir": str(tmp_path / "runs" / name),
             "tracking": "none",
         }

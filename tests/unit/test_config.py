@@ -93,19 +93,36 @@ def test_extend_vocab_needs_full_fine_tuning(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("task", "overrides", "grouped"),
+    ("task", "overrides", "packed", "grouped"),
     [
-        ("text-classification", [], True),
-        ("causal-lm-sft", [], False),  # packed chats (the default) train on random batches
-        ("causal-lm-sft", ["sft.packing=false"], True),
-        ("causal-lm-sft", ["train.group_by_length=true"], True),  # an explicit choice wins
+        ("text-classification", [], False, True),  # cannot pack
+        ("causal-lm-sft", [], True, False),  # packed chats (the default) train on random batches
+        ("token-classification", [], True, False),
+        ("token-classification", ["method=prompt"], False, True),  # virtual tokens: no packing
+        ("causal-lm-sft", ["train.packing=false"], False, True),
+        ("causal-lm-sft", ["train.group_by_length=true"], True, True),  # an explicit choice wins
     ],
 )
-def test_length_grouping_follows_packing(tmp_path: Path, task: str, overrides: list[str], grouped: bool) -> None:
+def test_packing_and_length_grouping(
+    tmp_path: Path, task: str, overrides: list[str], packed: bool, grouped: bool
+) -> None:
     from tuneforge.run import _with_batching
 
     cfg = load_config(_write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n"), overrides)
-    assert _with_batching(cfg).group_by_length is grouped
+    train = _with_batching(cfg)
+    assert (train.packing, train.group_by_length) == (packed, grouped)
+
+
+@pytest.mark.parametrize(
+    ("task", "overrides"),
+    [("text-classification", []), ("token-classification", ["method=prefix"])],
+)
+def test_packing_where_it_cannot_be_is_a_config_error(tmp_path: Path, task: str, overrides: list[str]) -> None:
+    from tuneforge.run import _with_batching
+
+    cfg = load_config(_write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n"), [*overrides, "train.packing=true"])
+    with pytest.raises(ConfigError, match="train.packing"):
+        _with_batching(cfg)
 
 
 @pytest.mark.parametrize(("bf16_instructions", "expected"), [(True, "bf16"), (False, "no")])

@@ -7,14 +7,13 @@ Llama, Qwen2, Mistral, ... in transformers 5): with `position_ids` restarting at
 
 from __future__ import annotations
 
-import heapq
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import torch
 
 from tuneforge.llm.format import IGNORE
+from tuneforge.train.batching import pack_rows
 
 __all__ = ["causal_lm_loss", "pack_collate", "pad_collate", "token_losses"]
 
@@ -35,34 +34,13 @@ def pad_collate(features: Sequence[Feature], pad_id: int) -> dict[str, torch.Ten
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def _rows(lengths: Sequence[int], max_length: int) -> list[list[int]]:
-    """Examples (by index) spread over as few rows of at most max_length tokens as possible, evenly.
-
-    The batch is as wide as its fullest row, so even rows leave the least padding: on the demo chats, first-fit
-    packing left 18% of the slots empty. Longest first into the emptiest row (LPT); one more row when that
-    overflows. Each example is at most max_length long, so one row each always fits.
-    """
-    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    count = max(1, math.ceil(sum(lengths) / max_length))
-    while True:
-        rows: list[list[int]] = [[] for _ in range(count)]
-        filled = [(0, r) for r in range(count)]  # a heap of (tokens, row)
-        for index in order:
-            tokens, r = heapq.heappop(filled)
-            rows[r].append(index)
-            heapq.heappush(filled, (tokens + lengths[index], r))
-        if max(tokens for tokens, _ in filled) <= max_length:
-            return [sorted(row) for row in rows if row]  # batch order within a row
-        count += 1
-
-
 def pack_collate(features: Sequence[Feature], pad_id: int, max_length: int) -> dict[str, torch.Tensor]:
     """The batch's examples packed into as few rows of at most `max_length` tokens as fit.
 
     Positions restart at 0 for each example and the first token of each example is left out of the loss, so the
     loss of every example equals its loss unpacked. The tail padding of a row is a segment of its own.
     """
-    rows = _rows([len(f["input_ids"]) for f in features], max_length)
+    rows = pack_rows([len(f["input_ids"]) for f in features], max_length)
     width = max(sum(len(features[i]["input_ids"]) for i in row) for row in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)

@@ -46,11 +46,6 @@ class SftConfig(_Frozen):
         "truncate",
         description="Conversations over train.max_length tokens: cut to it, drop them (listed), or reject them.",
     )
-    packing: bool = Field(
-        True,
-        description="Train on the examples of a batch packed into rows of max_length, with no padding "
-        "(and, unless train.group_by_length is set, in random batches).",
-    )
     generation: GenerationConfig = Field(default_factory=GenerationConfig, description="Defaults of generation.")
     eval_answers: int = Field(
         40, ge=0, description="Held-out questions answered for ROUGE-L / exact match (generation is slow on CPU)."

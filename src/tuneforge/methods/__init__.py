@@ -40,9 +40,9 @@ METHODS: dict[str, Method] = {
     "lora": Method(apply_lora),
     "adalora": Method(apply_adalora, step_hook=adalora_step_hook),
     "ia3": Method(apply_ia3),
-    "prefix": Method(apply_prefix, cannot_merge=_VIRTUAL_TOKENS),
-    "prompt": Method(apply_prompt, cannot_merge=_VIRTUAL_TOKENS),
-    "ptuning": Method(apply_ptuning, cannot_merge=_VIRTUAL_TOKENS),
+    "prefix": Method(apply_prefix, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
+    "prompt": Method(apply_prompt, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
+    "ptuning": Method(apply_ptuning, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
     "adapter": Method(apply_adapter, cannot_merge="it adds bottleneck layers that a plain model does not have"),
 }
 

@@ -21,13 +21,15 @@ class Method:
     """One entry of METHODS.
 
     `apply(model, cfg)` marks (or adds) what is trained and returns the model to train; `cannot_merge` says why
-    `tuneforge export --merge` cannot fold the trained weights into a plain model (None: it can);
+    `tuneforge export --merge` cannot fold the trained weights into a plain model (None: it can); `virtual_tokens`
+    methods extend each input's attention mask, which packed rows (their own block mask) do not allow;
     `step_hook(model, cfg)`, where given, returns what the training loop calls after every optimiser step
     (AdaLoRA's rank reallocation).
     """
 
     apply: Callable[[torch.nn.Module, Any], torch.nn.Module]
     cannot_merge: str | None = None
+    virtual_tokens: bool = False  # prepends learned tokens to every input: no packing
     step_hook: Callable[[torch.nn.Module, Any], StepHook] | None = None
 
 

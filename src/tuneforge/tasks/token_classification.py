@@ -27,6 +27,7 @@ from tuneforge.errors import ConfigError
 from tuneforge.evaluate.ner_metrics import entity_errors, entity_metrics, token_metrics
 from tuneforge.evaluate.ner_report import render_ner_report
 from tuneforge.tasks.base import Batch, Feature
+from tuneforge.train.batching import pack_rows
 
 __all__ = ["TokenClassification", "build_tagger", "decode_tags", "spans_of", "tag_set"]
 
@@ -175,8 +176,40 @@ class TokenClassification:
             batch["labels"] = labels
         return batch
 
+    def pack_collate(self, features: Sequence[Feature]) -> Batch:
+        """The batch's windows packed into as few rows of max_length as fit, with no padding between them.
+
+        Each window attends only to itself (a block-diagonal mask) and its positions restart at 0, so its logits
+        are those of the window alone; the tail padding of a row is a block of its own. `real_tokens` counts
+        the windows' tokens for the loop's tokens/s.
+        """
+        rows = pack_rows([len(f["input_ids"]) for f in features], self.max_length)
+        width = max(sum(len(features[i]["input_ids"]) for i in row) for row in rows)
+        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
+        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
+        positions = torch.zeros((len(rows), width), dtype=torch.long)
+        blocks = torch.zeros((len(rows), width), dtype=torch.long)
+        for r, row in enumerate(rows):
+            at = 0
+            for block, i in enumerate(row):
+                n = len(features[i]["input_ids"])
+                ids[r, at : at + n] = torch.tensor(features[i]["input_ids"])
+                labels[r, at : at + n] = torch.tensor(features[i]["labels"])
+                positions[r, at : at + n] = torch.arange(n)
+                blocks[r, at : at + n] = block
+                at += n
+            positions[r, at:] = torch.arange(width - at)
+            blocks[r, at:] = len(row)
+        return {
+            "input_ids": ids,
+            "attention_mask": blocks[:, None, :, None] == blocks[:, None, None, :],  # (rows, 1, query, key)
+            "position_ids": positions,
+            "labels": labels,
+            "real_tokens": torch.tensor(sum(len(f["input_ids"]) for f in features)),
+        }
+
     def loss(self, model: torch.nn.Module, batch: Batch) -> torch.Tensor:
-        logits = _token_logits(model, batch["input_ids"], batch["attention_mask"])
+        logits = _token_logits(model, batch["input_ids"], batch["attention_mask"], batch.get("position_ids"))
         labels = batch["labels"].to(logits.device)
         if not (labels != IGNORE).any():  # a batch of words without sub-tokens: nothing to learn, no NaN
             return logits.sum() * 0.0
@@ -286,10 +319,20 @@ class TokenClassification:
         return {"labels": self.labels, "max_length": self.max_length, "stride": self.stride}
 
 
-def _token_logits(model: torch.nn.Module, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+def _token_logits(
+    model: torch.nn.Module,
+    input_ids: torch.Tensor,
+    attention_mask: torch.Tensor,
+    position_ids: torch.Tensor | None = None,
+) -> torch.Tensor:
     """Logits of the input's own tokens: prompt and p-tuning put learned virtual tokens first, with logits of their
-    own that PEFT does not strip for token classification."""
-    logits = model(input_ids=input_ids, attention_mask=attention_mask).logits
+    own that PEFT does not strip for token classification. A 4D boolean mask (packed rows) is what SDPA takes;
+    eager attention adds its mask to the scores, so it gets 0 / -inf-like values instead."""
+    extra = {} if position_ids is None else {"position_ids": position_ids}
+    if attention_mask.dim() == 4 and getattr(model.config, "_attn_implementation", "sdpa") == "eager":
+        blocked = torch.finfo(model.dtype).min
+        attention_mask = torch.zeros(attention_mask.shape, dtype=model.dtype).masked_fill(~attention_mask, blocked)
+    logits = model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
     return logits[:, -input_ids.shape[1] :]
 
 

@@ -1,10 +1,15 @@
-"""Batch order for one epoch: a pure function of (seed, epoch), so a resumed run replays the same batches."""
+"""Batch order for one epoch (a pure function of (seed, epoch), so a resumed run replays the same batches), and
+the rows that packing puts a batch's examples in."""
 
 from __future__ import annotations
 
+import heapq
+import math
+from collections.abc import Sequence
+
 import numpy as np
 
-__all__ = ["epoch_batches"]
+__all__ = ["epoch_batches", "pack_rows"]
 
 # Sorting within windows of 50 batches: HF's LengthGroupedSampler uses the same factor. On SST-2 this cuts
 # padding from 67% (random batches) to about 5% while batches still mix the whole data set.
@@ -29,3 +34,24 @@ def epoch_batches(
         chunk = sorted(order[start : start + window].tolist(), key=lambda i: -lengths[i])
         batches.extend(chunk[i : i + batch_size] for i in range(0, len(chunk), batch_size))
     return [batches[i] for i in rng.permutation(len(batches))]
+
+
+def pack_rows(lengths: Sequence[int], max_length: int) -> list[list[int]]:
+    """Examples (by index) spread over as few rows of at most max_length tokens as possible, evenly.
+
+    The batch is as wide as its fullest row, so even rows leave the least padding: on the demo chats, first-fit
+    packing left 18% of the slots empty. Longest first into the emptiest row (LPT); one more row when that
+    overflows. Each example is at most max_length long, so one row each always fits.
+    """
+    order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
+    count = max(1, math.ceil(sum(lengths) / max_length))
+    while True:
+        rows: list[list[int]] = [[] for _ in range(count)]
+        filled = [(0, r) for r in range(count)]  # a heap of (tokens, row)
+        for index in order:
+            tokens, r = heapq.heappop(filled)
+            rows[r].append(index)
+            heapq.heappush(filled, (tokens + lengths[index], r))
+        if max(tokens for tokens, _ in filled) <= max_length:
+            return [sorted(row) for row in rows if row]  # batch order within a row
+        count += 1

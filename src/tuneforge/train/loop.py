@@ -154,6 +154,7 @@ class _Trainer:
         total = 0.0
         for i, indices in enumerate(micro_batches):
             batch = self.collate([self.features[j] for j in indices])
+            real_tokens = batch.pop("real_tokens", None)  # packed batches: tokens other than tail padding
             last = i == len(micro_batches) - 1
             # DDP all-reduces gradients only on the last micro-batch of a step.
             sync = contextlib.nullcontext() if last else self.acc.no_sync(self.model)
@@ -163,9 +164,10 @@ class _Trainer:
                     loss = loss * (batch["labels"] != IGNORE).sum() / self.targets_per_batch
                 self.acc.backward(loss)
             total += loss.item()
-            self.state.train_tokens += (
-                int(batch["attention_mask"].sum()) if "attention_mask" in batch else (batch["input_ids"].numel())
-            )
+            if real_tokens is None:
+                mask = batch.get("attention_mask")
+                real_tokens = mask.sum() if mask is not None else batch["input_ids"].numel()
+            self.state.train_tokens += int(real_tokens)
         if self.cfg.max_grad_norm:
             self.acc.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
         self.optimizer.step()

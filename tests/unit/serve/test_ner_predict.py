@@ -35,7 +35,7 @@ def test_ner_predict_returns_spans(serve_client, tiny_model_dir: Path, tmp_path:
     (tmp_path / "ner.yaml").write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     run = train(load_config(tmp_path / "ner.yaml", []))
 
-    client, keys = serve_client({"ner": run})
+    client, keys = serve_client({"ner": run}, precision="fp32")  # compared with the fp32 tagger below
     texts = ["张伟在北京下单了订单 A1029", "Hi, this is Emma Brown from Berlin."]
     response = client.post(
         "/v1/models/ner/predict", json={"texts": texts}, headers={"Authorization": f"Bearer {keys['predict']}"}

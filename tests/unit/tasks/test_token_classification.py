@@ -153,3 +153,42 @@ def test_error_table_counts_missed_spurious_and_wrong_type() -> None:
     assert errors["wrong_type"] == [{"text": "Paris", "label": "LOC", "predicted": "PER", "count": 1}]
     assert errors["spurious"] == [{"text": "in", "label": "LOC", "count": 1}]
     assert errors["totals"] == {"missed": 2, "spurious": 1, "wrong_type": 1}
+
+
+@pytest.mark.parametrize("attention", ["sdpa", "eager"])
+def test_packed_windows_score_as_they_do_alone(tokenizer, tiny_model_dir, attention: str) -> None:
+    from tuneforge.tasks.token_classification import _token_logits, build_tagger
+
+    task = TokenClassification(tokenizer, TAGS, max_length=40)
+    sentences = [
+        ["Anna", "lives", "in", "Paris"],
+        ["张", "三", "在", "北", "京"],
+        ["Bob"],
+        ["a", "b", "c", "d", "e", "f"] * 3,
+    ]
+    tags = [["B-PER", "O", "O", "B-CITY"], ["B-PER", "I-PER", "O", "B-CITY", "I-CITY"], ["B-PER"], ["O"] * 18]
+    features = task.encode(sentences, tags)
+    model = build_tagger(str(tiny_model_dir), TAGS).eval()
+    model.config._attn_implementation = attention
+    packed = task.pack_collate(features)
+    assert len(packed["input_ids"]) < len(features)  # several windows share a row
+    assert int(packed.pop("real_tokens")) == sum(len(f["input_ids"]) for f in features)
+    # Every window's labels survive packing, in batch order.
+    assert sorted(packed["labels"][packed["labels"] != IGNORE].tolist()) == sorted(
+        t for f in features for t in f["labels"] if t != IGNORE
+    )
+    with torch.inference_mode():
+        logits = _token_logits(model, packed["input_ids"], packed["attention_mask"], packed["position_ids"])
+        alone = [
+            _token_logits(model, torch.tensor([f["input_ids"]]), torch.ones(1, len(f["input_ids"]), dtype=torch.long))[
+                0
+            ]
+            for f in features
+        ]
+    for row in range(len(packed["input_ids"])):
+        starts = (packed["position_ids"][row] == 0).nonzero().flatten().tolist()
+        for start, end in zip(starts, [*starts[1:], None], strict=True):
+            ids = packed["input_ids"][row, start:end].tolist()
+            match = [i for i, f in enumerate(features) if f["input_ids"] == ids]
+            if match:  # not the tail padding
+                assert torch.allclose(logits[row, start:end], alone[match[0]], atol=1e-5)
