@@ -63,5 +63,5 @@ sft-demo: setup
 	$(BIN)/tuneforge generate runs/support-sft --input examples/support_sft/questions.jsonl --output runs/support-sft/answers.jsonl
 
 bench-sft: setup
-	$(BIN)/python bench/train_sft.py --epochs 2 --threads 1 --systems tuneforge-packed,trainer,trainer-grouped
+	$(BIN)/python bench/train_sft.py --epochs 2 --threads 1 --systems tuneforge,trainer,trainer-bf16
 	$(BIN)/python bench/generate.py --questions 16 --max-new-tokens 64

@@ -28,7 +28,7 @@ from _systems import (  # bench/ is a folder of scripts
     train_with_trainer,
 )
 
-SYSTEMS = "tuneforge,tuneforge-packed,trainer,trainer-grouped,trainer-grouped-bf16"
+SYSTEMS = "tuneforge,tuneforge-padded,trainer,trainer-bf16,trainer-grouped-bf16"
 LORA = {"name": "lora", "r": 16, "alpha": 32, "dropout": 0.05}
 
 
@@ -46,8 +46,7 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path,
     from tuneforge.config import load_config
     from tuneforge.run import train as run_training
 
-    packing = "-packed" in system
-
+    packing = "-padded" not in system  # tuneforge packs chats by default
     cfg_path = work / "tuneforge.yaml"
     cfg = {
         "task": "causal-lm-sft",
@@ -64,8 +63,7 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path,
     metrics = json.loads((run_dir / "metrics.json").read_text())
     return {
         "test_loss": round(metrics["test"]["loss"], 4),
-        # Packed rows count their few tail-padding tokens; count real tokens from the data instead.
-        "real_tokens": metrics["train"]["real_tokens"] if not packing else None,
+        "real_tokens": metrics["train"]["real_tokens"],
         "train_seconds": metrics["train"]["fit_seconds"],
     }
 
@@ -127,27 +125,15 @@ def main() -> None:
         work = Path(tmp)
         train, test = _split(args.data, args.seed, args.train_samples, work)
 
-        def run_one(system: str) -> dict[str, Any]:
-            if system.startswith("tuneforge"):
-                result = run_tuneforge(train, test, args, work, system)
-                if result["real_tokens"] is None:  # the same examples and epochs as the padded run
-                    result["real_tokens"] = _real_tokens(train, args)
-                return result
-            return run_trainer(train, test, args, work, system)
-
-        results = run_systems(args.systems, run_one)
+        results = run_systems(
+            args.systems,
+            lambda system: (
+                run_tuneforge(train, test, args, work, system)
+                if system.startswith("tuneforge")
+                else run_trainer(train, test, args, work, system)
+            ),
+        )
     report(results, args, "test_loss")
-
-
-def _real_tokens(train: Path, args: argparse.Namespace) -> int:
-    from transformers import AutoTokenizer
-
-    from tuneforge.llm.cache import hf_dir
-    from tuneforge.models import resolve_model
-
-    tokenizer = AutoTokenizer.from_pretrained(hf_dir(resolve_model(args.model)))
-    lengths = [len(f["input_ids"]) for f in _features(train, tokenizer, args.max_length)]
-    return round(sum(lengths) * args.epochs)
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ def pack_collate(features: Sequence[Feature], pad_id: int, max_length: int) -> d
 
     Positions restart at 0 for each example and the first token of each example is left out of the loss, so the
     loss of every example equals its loss unpacked. The tail padding of a row is a segment of its own.
+    `real_tokens` counts the examples' tokens for the loop's tokens/s.
     """
     rows = pack_rows([len(f["input_ids"]) for f in features], max_length)
     width = max(sum(len(features[i]["input_ids"]) for i in row) for row in rows)
@@ -54,7 +55,8 @@ def pack_collate(features: Sequence[Feature], pad_id: int, max_length: int) -> d
             positions[r, at : at + n] = torch.arange(n)
             at += n
         positions[r, at:] = torch.arange(width - at)
-    return {"input_ids": ids, "position_ids": positions, "labels": labels}
+    real_tokens = torch.tensor(sum(len(f["input_ids"]) for f in features))
+    return {"input_ids": ids, "position_ids": positions, "labels": labels, "real_tokens": real_tokens}
 
 
 # Decoders whose logits are exactly lm_head(last hidden state): no soft-capping or scaling after the head.
@@ -78,7 +80,7 @@ def token_losses(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tupl
     typically under half of a chat, and SmolLM2's 49k-word head is a fifth of its forward pass.
     """
     device = next(model.parameters()).device
-    inputs = {k: v.to(device) for k, v in batch.items() if k != "labels"}
+    inputs = {k: v.to(device) for k, v in batch.items() if k not in ("labels", "real_tokens")}
     targets = batch["labels"][:, 1:].to(device)
     mask = targets != IGNORE
     parts = _body_and_head(model)

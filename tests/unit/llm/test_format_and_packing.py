@@ -109,3 +109,4 @@ def test_packing_spreads_examples_evenly_over_rows() -> None:
     batch = pack_collate(features, 0, max_length=256)
     assert batch["input_ids"].shape == (2, 180)
     assert int((batch["input_ids"] == 1).sum()) == 360
+    assert int(batch["real_tokens"]) == 360  # what the loop counts: the tail padding is not
