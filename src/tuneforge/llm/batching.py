@@ -34,14 +34,15 @@ def pad_collate(features: Sequence[Feature], pad_id: int) -> dict[str, torch.Ten
     return {"input_ids": ids, "attention_mask": mask, "labels": labels}
 
 
-def pack_collate(features: Sequence[Feature], pad_id: int, max_length: int) -> dict[str, torch.Tensor]:
-    """The batch's examples packed into as few rows of at most `max_length` tokens as fit.
+def pack_collate(features: Sequence[Feature], pad_id: int, row_tokens: int | None = None) -> dict[str, torch.Tensor]:
+    """The batch's examples packed into as few rows of at most `row_tokens` tokens (default: the longest
+    example's) as fit.
 
     Positions restart at 0 for each example and the first token of each example is left out of the loss, so the
     loss of every example equals its loss unpacked. The tail padding of a row is a segment of its own.
     `real_tokens` counts the examples' tokens for the loop's tokens/s.
     """
-    rows = pack_rows([len(f["input_ids"]) for f in features], max_length)
+    rows = pack_rows([len(f["input_ids"]) for f in features], row_tokens)
     width = max(sum(len(features[i]["input_ids"]) for i in row) for row in rows)
     ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
     labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)

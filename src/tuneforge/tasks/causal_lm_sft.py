@@ -75,7 +75,7 @@ class CausalLMSft:
         return pad_collate(features, self.pad_id)
 
     def pack_collate(self, features: Sequence[Feature]) -> dict[str, torch.Tensor]:
-        return pack_collate(features, self.pad_id, self.max_length)
+        return pack_collate(features, self.pad_id)
 
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         return causal_lm_loss(model, batch)

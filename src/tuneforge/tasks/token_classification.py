@@ -177,13 +177,13 @@ class TokenClassification:
         return batch
 
     def pack_collate(self, features: Sequence[Feature]) -> Batch:
-        """The batch's windows packed into as few rows of max_length as fit, with no padding between them.
+        """The batch's windows packed into as few rows as fit (as long as the longest window), no padding between.
 
         Each window attends only to itself (a block-diagonal mask) and its positions restart at 0, so its logits
         are those of the window alone; the tail padding of a row is a block of its own. `real_tokens` counts
         the windows' tokens for the loop's tokens/s.
         """
-        rows = pack_rows([len(f["input_ids"]) for f in features], self.max_length)
+        rows = pack_rows([len(f["input_ids"]) for f in features])
         width = max(sum(len(features[i]["input_ids"]) for i in row) for row in rows)
         ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
         labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)

@@ -36,15 +36,18 @@ def epoch_batches(
     return [batches[i] for i in rng.permutation(len(batches))]
 
 
-def pack_rows(lengths: Sequence[int], max_length: int) -> list[list[int]]:
-    """Examples (by index) spread over as few rows of at most max_length tokens as possible, evenly.
+def pack_rows(lengths: Sequence[int], row_tokens: int | None = None) -> list[list[int]]:
+    """Examples (by index) spread over as few rows of at most `row_tokens` tokens as possible, evenly.
 
-    The batch is as wide as its fullest row, so even rows leave the least padding: on the demo chats, first-fit
-    packing left 18% of the slots empty. Longest first into the emptiest row (LPT); one more row when that
-    overflows. Each example is at most max_length long, so one row each always fits.
+    `row_tokens` defaults to the longest example: the shortest rows that hold every example, as attention costs
+    grow with the square of a row's length (rows of 128 tokens made CoNLL-2003 training 30% slower than
+    length-sorted batches). The batch is as wide as its fullest row, so even rows leave the least padding: on the
+    demo chats, first-fit packing left 18% of the slots empty. Longest first into the emptiest row (LPT); one more
+    row when that overflows.
     """
+    budget = max(lengths) if row_tokens is None else row_tokens
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
-    count = max(1, math.ceil(sum(lengths) / max_length))
+    count = max(1, math.ceil(sum(lengths) / budget))
     while True:
         rows: list[list[int]] = [[] for _ in range(count)]
         filled = [(0, r) for r in range(count)]  # a heap of (tokens, row)
@@ -52,6 +55,6 @@ def pack_rows(lengths: Sequence[int], max_length: int) -> list[list[int]]:
             tokens, r = heapq.heappop(filled)
             rows[r].append(index)
             heapq.heappush(filled, (tokens + lengths[index], r))
-        if max(tokens for tokens, _ in filled) <= max_length:
+        if max(tokens for tokens, _ in filled) <= budget:
             return [sorted(row) for row in rows if row]  # batch order within a row
         count += 1

@@ -60,7 +60,7 @@ def test_packed_batch_gives_the_unpacked_loss_of_every_example(tiny_llama_dir) -
     model = AutoModelForCausalLM.from_pretrained(tiny_llama_dir).eval()
     features = [vars(encode_chat(tokenizer, chat)) for chat in CHATS]
     width = sum(len(f["input_ids"]) for f in features)
-    packed = pack_collate(features, tokenizer.pad_token_id, max_length=width)
+    packed = pack_collate(features, tokenizer.pad_token_id, row_tokens=width)
     assert packed["input_ids"].shape == (1, width) and "attention_mask" not in packed
     with torch.no_grad():
         alone = _per_example_losses(model, pad_collate(features, tokenizer.pad_token_id), features, packed=False)
@@ -77,7 +77,7 @@ def test_packing_fills_rows_up_to_max_length(tiny_llama_dir) -> None:
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir)
     features = [vars(encode_chat(tokenizer, chat)) for chat in CHATS]
     longest = max(len(f["input_ids"]) for f in features)
-    batch = pack_collate(features, tokenizer.pad_token_id, max_length=longest)
+    batch = pack_collate(features, tokenizer.pad_token_id, row_tokens=longest)
     assert batch["input_ids"].shape[1] <= longest
     real = sum(len(f["input_ids"]) for f in features)
     assert int((batch["input_ids"] != tokenizer.pad_token_id).sum()) == real
@@ -106,7 +106,9 @@ def test_head_on_answer_positions_only_gives_the_full_logits_loss(tiny_llama_dir
 def test_packing_spreads_examples_evenly_over_rows() -> None:
     # First-fit would make rows of 240 and 120 tokens (width 240); spread evenly they hold 180 each.
     features = [{"input_ids": [1] * n, "labels": [IGNORE] * n} for n in (120, 60, 60, 60, 60)]
-    batch = pack_collate(features, 0, max_length=256)
+    batch = pack_collate(features, 0, row_tokens=256)
     assert batch["input_ids"].shape == (2, 180)
     assert int((batch["input_ids"] == 1).sum()) == 360
     assert int(batch["real_tokens"]) == 360  # what the loop counts: the tail padding is not
+    # By default rows are as long as the longest example: three of 120 cost less attention than two of 180.
+    assert pack_collate(features, 0)["input_ids"].shape == (3, 120)
