@@ -112,12 +112,15 @@ class TokenCounter:
         self.tokens += sum(len(f["input_ids"]) for f in features)
 
 
-def run_systems(systems: str, run_one: Callable[[str], dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """`run_one(system)` for each comma-separated system; each result gains its real tokens per second."""
+def run_systems(
+    systems: str, tuneforge: Callable[[str], dict[str, Any]], trainer: Callable[[str], dict[str, Any]]
+) -> dict[str, dict[str, Any]]:
+    """`tuneforge(system)` or `trainer(system)` for each comma-separated system, by its name; each result gains
+    its real tokens per second."""
     results = {}
     for system in systems.split(","):
         print(f"== {system}", flush=True)
-        result = run_one(system)
+        result = (tuneforge if system.startswith("tuneforge") else trainer)(system)
         result["tokens_per_second"] = round(result["real_tokens"] / result["train_seconds"], 1)
         results[system] = result
         print(f"{system}: {result}", flush=True)

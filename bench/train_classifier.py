@@ -14,6 +14,7 @@ import csv
 import json
 import random
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -133,11 +134,8 @@ def main() -> None:
         dev = args.data_dir / "dev.tsv"
         results = run_systems(
             args.systems,
-            lambda system: (
-                run_tuneforge(train, dev, args, work, system)
-                if system.startswith("tuneforge")
-                else run_trainer(train, dev, args, work, system)
-            ),
+            partial(run_tuneforge, train, dev, args, work),
+            partial(run_trainer, train, dev, args, work),
         )
     report(results, args, "accuracy")
 

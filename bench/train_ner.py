@@ -19,6 +19,7 @@ import json
 import random
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -178,11 +179,8 @@ def main() -> None:
         test = _subset(args.data_dir / "test.txt", args.test_samples, args.seed, work / "test.conll")
         results = run_systems(
             args.systems,
-            lambda system: (
-                run_tuneforge(train, test, args, work, system)
-                if system.startswith("tuneforge")
-                else run_trainer(train, test, args, work, system)
-            ),
+            partial(run_tuneforge, train, test, args, work),
+            partial(run_trainer, train, test, args, work),
         )
     report(results, args, "entity_f1")
 

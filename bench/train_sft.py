@@ -13,6 +13,7 @@ import argparse
 import json
 import random
 import tempfile
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -127,11 +128,8 @@ def main() -> None:
 
         results = run_systems(
             args.systems,
-            lambda system: (
-                run_tuneforge(train, test, args, work, system)
-                if system.startswith("tuneforge")
-                else run_trainer(train, test, args, work, system)
-            ),
+            partial(run_tuneforge, train, test, args, work),
+            partial(run_trainer, train, test, args, work),
         )
     report(results, args, "test_loss")
 
