@@ -55,15 +55,26 @@ def batched_logits(
     model: torch.nn.Module, features: Sequence[Feature], *, pad_id: int, batch_size: int
 ) -> Iterator[tuple[list[int], dict[str, torch.Tensor], torch.Tensor]]:
     """Yield (indices, batch, logits), longest texts first so that batches carry little padding."""
-    order = sorted(range(len(features)), key=lambda i: -len(features[i]["input_ids"]))
+    lengths = [len(f["input_ids"]) for f in features]
     device = next(model.parameters()).device
     model.eval()
     with torch.inference_mode():
-        for start in range(0, len(order), batch_size):
-            indices = order[start : start + batch_size]
+        for indices in _length_chunks(lengths, batch_size):
             batch = collate([features[i] for i in indices], pad_id)
             inputs = {k: v.to(device) for k, v in batch.items() if k != "labels"}
             yield indices, batch, model(**inputs).logits.float().cpu()
+
+
+def _length_chunks(lengths: Sequence[int], batch_size: int, fill: float = 0.7) -> list[list[int]]:
+    """Indices by length, longest first, cut into chunks of at most batch_size whose texts are all at least
+    `fill` of the chunk's longest: at most 30% padding. Served micro-batches mix short and long texts; one
+    padded chunk of 32 demo messages took 332 ms, chunks by length 197 ms (bf16, one thread, busy machine)."""
+    chunks: list[list[int]] = []
+    for i in sorted(range(len(lengths)), key=lambda i: -lengths[i]):
+        if not chunks or len(chunks[-1]) == batch_size or lengths[i] < fill * lengths[chunks[-1][0]]:
+            chunks.append([])
+        chunks[-1].append(i)
+    return chunks
 
 
 class TextClassification:
