@@ -157,7 +157,7 @@ class TrainConfig(_Frozen):
     )
     packing: bool | None = Field(
         None,
-        description="Pack each batch's examples into rows of max_length, each example attending only to itself: "
+        description="Pack each batch's examples into rows as long as its longest, each attending only to itself: "
         "no padding, so batches can come in random order. null: on for chats and NER (except with virtual-token "
         "methods: prefix, prompt, ptuning); text classification cannot pack.",
     )

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from tuneforge.llm.format import IGNORE
-from tuneforge.train.batching import pack_rows
+from tuneforge.train.batching import pack_batch
 
 __all__ = ["causal_lm_loss", "pack_collate", "pad_collate", "token_losses"]
 
@@ -42,22 +42,9 @@ def pack_collate(features: Sequence[Feature], pad_id: int, row_tokens: int | Non
     loss of every example equals its loss unpacked. The tail padding of a row is a segment of its own.
     `real_tokens` counts the examples' tokens for the loop's tokens/s.
     """
-    rows = pack_rows([len(f["input_ids"]) for f in features], row_tokens)
-    width = max(sum(len(features[i]["input_ids"]) for i in row) for row in rows)
-    ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
-    labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
-    positions = torch.zeros((len(rows), width), dtype=torch.long)
-    for r, row in enumerate(rows):
-        at = 0
-        for i in row:
-            n = len(features[i]["input_ids"])
-            ids[r, at : at + n] = torch.tensor(features[i]["input_ids"])
-            labels[r, at + 1 : at + n] = torch.tensor(features[i]["labels"][1:])
-            positions[r, at : at + n] = torch.arange(n)
-            at += n
-        positions[r, at:] = torch.arange(width - at)
-    real_tokens = torch.tensor(sum(len(f["input_ids"]) for f in features))
-    return {"input_ids": ids, "position_ids": positions, "labels": labels, "real_tokens": real_tokens}
+    batch = pack_batch(features, pad_id, row_tokens, shift=True)
+    del batch["blocks"]  # the causal mask follows position_ids: transformers finds packed sequences by them
+    return batch
 
 
 # Decoders whose logits are exactly lm_head(last hidden state): no soft-capping or scaling after the head.

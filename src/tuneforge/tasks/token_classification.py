@@ -27,7 +27,7 @@ from tuneforge.errors import ConfigError
 from tuneforge.evaluate.ner_metrics import entity_errors, entity_metrics, token_metrics
 from tuneforge.evaluate.ner_report import render_ner_report
 from tuneforge.tasks.base import Batch, Feature
-from tuneforge.train.batching import pack_rows
+from tuneforge.train.batching import pack_batch
 
 __all__ = ["TokenClassification", "build_tagger", "decode_tags", "spans_of", "tag_set"]
 
@@ -183,30 +183,10 @@ class TokenClassification:
         are those of the window alone; the tail padding of a row is a block of its own. `real_tokens` counts
         the windows' tokens for the loop's tokens/s.
         """
-        rows = pack_rows([len(f["input_ids"]) for f in features])
-        width = max(sum(len(features[i]["input_ids"]) for i in row) for row in rows)
-        ids = torch.full((len(rows), width), self.pad_id, dtype=torch.long)
-        labels = torch.full((len(rows), width), IGNORE, dtype=torch.long)
-        positions = torch.zeros((len(rows), width), dtype=torch.long)
-        blocks = torch.zeros((len(rows), width), dtype=torch.long)
-        for r, row in enumerate(rows):
-            at = 0
-            for block, i in enumerate(row):
-                n = len(features[i]["input_ids"])
-                ids[r, at : at + n] = torch.tensor(features[i]["input_ids"])
-                labels[r, at : at + n] = torch.tensor(features[i]["labels"])
-                positions[r, at : at + n] = torch.arange(n)
-                blocks[r, at : at + n] = block
-                at += n
-            positions[r, at:] = torch.arange(width - at)
-            blocks[r, at:] = len(row)
-        return {
-            "input_ids": ids,
-            "attention_mask": blocks[:, None, :, None] == blocks[:, None, None, :],  # (rows, 1, query, key)
-            "position_ids": positions,
-            "labels": labels,
-            "real_tokens": torch.tensor(sum(len(f["input_ids"]) for f in features)),
-        }
+        batch = pack_batch(features, self.pad_id)
+        blocks = batch.pop("blocks")
+        batch["attention_mask"] = blocks[:, None, :, None] == blocks[:, None, None, :]  # (rows, 1, query, key)
+        return batch
 
     def loss(self, model: torch.nn.Module, batch: Batch) -> torch.Tensor:
         logits = _token_logits(model, batch["input_ids"], batch["attention_mask"], batch.get("position_ids"))
@@ -331,7 +311,8 @@ def _token_logits(
     extra = {} if position_ids is None else {"position_ids": position_ids}
     if attention_mask.dim() == 4 and getattr(model.config, "_attn_implementation", "sdpa") == "eager":
         blocked = torch.finfo(model.dtype).min
-        attention_mask = torch.zeros(attention_mask.shape, dtype=model.dtype).masked_fill(~attention_mask, blocked)
+        zeros = torch.zeros(attention_mask.shape, dtype=model.dtype, device=attention_mask.device)
+        attention_mask = zeros.masked_fill(~attention_mask, blocked)
     logits = model(input_ids=input_ids, attention_mask=attention_mask, **extra).logits
     return logits[:, -input_ids.shape[1] :]
 

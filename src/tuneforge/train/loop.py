@@ -20,7 +20,7 @@ from transformers import get_scheduler
 
 from tuneforge.config import TrainConfig
 from tuneforge.errors import TuneforgeError
-from tuneforge.train.batching import epoch_batches
+from tuneforge.train.batching import IGNORE, epoch_batches
 from tuneforge.train.checkpoint import (
     TrainerState,
     capture_rng,
@@ -35,7 +35,6 @@ from tuneforge.train.progress import TrainProgress
 __all__ = ["FitResult", "TrainingInterrupted", "fit"]
 
 Batch = dict[str, torch.Tensor]
-IGNORE = -100  # a label the loss skips (cross_entropy's ignore_index), as every token-level task writes it
 
 
 def _mean_targets(features: list[dict[str, Any]]) -> float | None:
