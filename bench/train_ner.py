@@ -23,6 +23,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 import yaml
 
@@ -108,11 +109,14 @@ def _encode(tokenizer: Any, sentences: list[tuple[list[str], list[str]]], tags: 
     return dataset
 
 
-def _trainer_f1(model: Any, tokenizer: Any, test: Path, tags: list[str], max_length: int) -> float:
+def _trainer_f1(model: Any, tokenizer: Any, test: Path, tags: list[str], max_length: int) -> dict[str, float]:
+    """Test entity F1 of a Trainer model as run_ner.py users get it (each word's best tag; seqeval drops stray I-),
+    and with tuneforge's valid-IOB2 decoding, which shows how much of a difference is decoding, not training."""
     from tuneforge.evaluate.ner_metrics import entity_metrics
+    from tuneforge.tasks.token_classification import decode_tags
 
     sentences = _read_conll(test)
-    gold, predicted = [], []
+    gold, best_tags, decoded = [], [], []
     model.eval()
     with torch.inference_mode():
         for start in range(0, len(sentences), 64):
@@ -125,16 +129,22 @@ def _trainer_f1(model: Any, tokenizer: Any, test: Path, tags: list[str], max_len
                 padding=True,
                 return_tensors="pt",
             )
-            best = model(**batch.to(model.device)).logits.argmax(-1).tolist()
+            probabilities = model(**batch.to(model.device)).logits.float().softmax(-1).cpu().numpy()
             for row, (words, sentence_tags) in enumerate(chunk):
-                word_tags, previous = ["O"] * len(words), None  # words cut by truncation stay O
+                word_p = np.zeros((len(words), len(tags)))
+                word_p[:, 0] = 1.0  # words cut by truncation stay O
+                previous = None
                 for position, word in enumerate(batch.word_ids(row)):
                     if word is not None and word != previous:
-                        word_tags[word] = tags[best[row][position]]
+                        word_p[word] = probabilities[row, position]
                     previous = word
                 gold.append(sentence_tags)
-                predicted.append(word_tags)
-    return float(entity_metrics(gold, predicted)["entity_f1"])
+                best_tags.append([tags[i] for i in word_p.argmax(-1)])
+                decoded.append(decode_tags(word_p, tags)[0])
+    return {
+        "entity_f1": float(entity_metrics(gold, best_tags)["entity_f1"]),
+        "entity_f1_valid_iob2_decoding": float(entity_metrics(gold, decoded)["entity_f1"]),
+    }
 
 
 def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
@@ -164,8 +174,8 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, s
         path, num_labels=len(tags), id2label=dict(enumerate(tags)), label2id={t: i for i, t in enumerate(tags)}
     )
     seconds = train_with_trainer(model, dataset, collate, args, work, system, remove_unused_columns=False)
-    f1 = _trainer_f1(model, tokenizer, test, tags, args.max_length)
-    return {"entity_f1": f1, "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
+    scores = _trainer_f1(model, tokenizer, test, tags, args.max_length)
+    return {**scores, "real_tokens": counter.tokens, "train_seconds": round(seconds, 2)}
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from transformers import AutoTokenizer
 from tuneforge.data.tags import split_words
 from tuneforge.evaluate.ner_metrics import entity_errors, entity_metrics, token_metrics
 from tuneforge.tagger import TokenClassifier
-from tuneforge.tasks.token_classification import IGNORE, TokenClassification, tag_set
+from tuneforge.tasks.token_classification import IGNORE, TokenClassification, decode_tags, tag_set
 
 TAGS = tag_set(["PER", "CITY"])  # O, B-PER, I-PER, B-CITY, I-CITY
 
@@ -124,6 +124,22 @@ def test_span_offsets_round_trip(tokenizer, text: str) -> None:
         ]
     else:
         assert spans == []
+
+
+@pytest.mark.parametrize(
+    ("probabilities", "expected"),
+    [
+        ([[0.5, 0.1, 0.4, 0.0], [0.1, 0.2, 0.7, 0.0]], ["O", "B-PER"]),  # O I-PER is invalid; O B-PER: 0.10
+        ([[0.45, 0.35, 0.2, 0.0], [0.05, 0.05, 0.9, 0.0]], ["B-PER", "I-PER"]),  # 0.315 beats O B-PER
+        ([[0.0, 0.9, 0.1, 0.0], [0.3, 0.0, 0.0, 0.7]], ["B-PER", "O"]),  # I-LOC cannot follow B-PER
+        ([[0.2, 0.1, 0.7, 0.0]], ["O"]),  # nor begin a sentence
+    ],
+)
+def test_decoding_keeps_iob2_valid(probabilities: list, expected: list[str]) -> None:
+    names = ["O", "B-PER", "I-PER", "I-LOC"]
+    tags, scores = decode_tags(np.array(probabilities), names)
+    assert tags == expected
+    assert scores == [row[names.index(tag)] for row, tag in zip(probabilities, tags, strict=True)]
 
 
 def test_entity_metrics_are_strict_iob2() -> None:
