@@ -49,10 +49,12 @@ class TextClassifier:
         if few_shot := FEW_SHOT.get(manifest.get("method", "full")):  # zero-shot by embedding or LLM, SetFit
             return cls(*few_shot.load(run_dir, manifest), batch_size)
         # model/ (full fine-tuning) or base model + adapter/ (every other method): see export/saved.py
-        model = load_model(run_dir, manifest, lambda path: build_classifier(path, manifest["labels"]))
+        pooling = manifest.get("pooling", "cls")  # runs from before pooling existed read [CLS]
+        model = load_model(run_dir, manifest, lambda path: build_classifier(path, manifest["labels"], pooling))
         tokenizer = AutoTokenizer.from_pretrained(saved_dir(run_dir, manifest))
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
-        return cls(TextClassification(tokenizer, labels, manifest["max_length"], None), model.eval(), batch_size)
+        task = TextClassification(tokenizer, labels, manifest["max_length"], None, pooling)
+        return cls(task, model.eval(), batch_size)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Class probabilities, one row per text, columns in the order of `labels_`."""

@@ -172,6 +172,13 @@ class TrainConfig(_Frozen):
         default_factory=EarlyStoppingConfig, description="Stop when validation stops improving; null turns it off."
     )
     class_weights: Literal["none", "balanced"] = Field("none", description="balanced: weight the loss by 1/frequency.")
+    label_smoothing: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description="text-classification: share of each target spread evenly over all labels (0.1 is usual): "
+        "curbs over-confidence when many epochs overfit a small data set.",
+    )
     threads: int | None = Field(None, ge=1, description="CPU threads for torch; default all cores.")
 
     @field_validator("mixed_precision", mode="before")
@@ -386,6 +393,12 @@ class Config(_Frozen):
         "per table row, or items to recommend.",
     )
     model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
+    pooling: Literal["auto", "mean", "cls"] = Field(
+        "auto",
+        description="text-classification: what the head reads. 'mean' averages the text's token vectors (how "
+        "sentence-embedding checkpoints such as the packaged MiniLM were trained), 'cls' the first token's; 'auto' "
+        "takes mean when the checkpoint's sentence-transformers config pools by mean, cls otherwise.",
+    )
     extend_vocab: bool = Field(
         False,
         description="Add the training texts' pieces that the tokenizer maps to [UNK] (e.g. Chinese characters "
@@ -442,6 +455,13 @@ class Config(_Frozen):
             if self.train.class_weights != "none":
                 raise ValueError("train.class_weights is not supported for causal-lm-sft; use none")
             return self
+        if self.task != "text-classification":
+            for key, value, default in (
+                ("pooling", self.pooling, "auto"),
+                ("train.label_smoothing", self.train.label_smoothing, 0.0),
+            ):
+                if value != default:
+                    raise ValueError(f"{key} is an option of task text-classification, not {self.task}; leave it out")
         if self.task != "token-classification":
             if self.data.format == "conll":
                 raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")

@@ -36,10 +36,12 @@ def test_every_method_has_a_case() -> None:
     assert set(CASES) == set(METHODS)
 
 
+@pytest.mark.parametrize("pooling", ["cls", "mean"])
 @pytest.mark.parametrize("method", list(CASES))
-def test_method_contract(method: str, make_config, tmp_path: Path) -> None:
+def test_method_contract(method: str, pooling: str, make_config, tmp_path: Path) -> None:
     block, max_share = CASES[method]
-    config = make_config(method=block, train={"epochs": 1, "batch_size": 4, "lr": 5e-3, "max_length": 32, "seed": 3})
+    train_block = {"epochs": 1, "batch_size": 4, "lr": 5e-3, "max_length": 32, "seed": 3}
+    config = make_config(method=block, pooling=pooling, train=train_block)
     cfg = load_config(config)
     run = train(cfg)
 
@@ -50,6 +52,7 @@ def test_method_contract(method: str, make_config, tmp_path: Path) -> None:
     for name in ("report.md", "config.yaml", "confusion_test.png"):
         assert (run / name).is_file(), name
     assert manifest["method"] == method and manifest["method_config"]["name"] == method
+    assert manifest["pooling"] == pooling
     folder = run / manifest["saved_dir"]
     assert folder.name == ("model" if method == "full" else "adapter") and (folder / "tokenizer.json").is_file()
     assert manifest["saved_weights_bytes"] == sum(f.stat().st_size for f in folder.glob("*.safetensors")) > 0

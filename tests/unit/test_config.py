@@ -138,3 +138,11 @@ def test_auto_precision_on_cpu_follows_bf16_instructions(monkeypatch, bf16_instr
     assert run._precision("no") == "no" and run._precision("bf16") == "bf16"
     monkeypatch.delattr(torch.cpu, "_is_avx512_bf16_supported")  # a torch without the private probe: stay in fp32
     assert run._precision("auto") == "no"
+
+
+@pytest.mark.parametrize("override", ["pooling=mean", "train.label_smoothing=0.1"])
+def test_text_classification_options_refused_for_other_tasks(tmp_path: Path, override: str) -> None:
+    path = _write(tmp_path, "task: token-classification\ndata: {train: TRAIN, format: jsonl}\n")
+    key = override.split("=")[0]
+    with pytest.raises(ConfigError, match=f"{key} is an option of task text-classification, not token-classification"):
+        load_config(path, [override])

@@ -18,20 +18,27 @@ from tuneforge.evaluate.metrics import classification_metrics, per_class_table
 from tuneforge.evaluate.plots import plot_confusion
 from tuneforge.evaluate.report import render_report
 from tuneforge.evaluate.slices import indices_by_script
+from tuneforge.models import resolve_model
 from tuneforge.tasks.base import Feature
 from tuneforge.tasks.first_token import first_token_last_layer
+from tuneforge.tasks.mean_pooling import Pooling, append_mean_pooling, checkpoint_pooling
 
 __all__ = ["TextClassification", "batched_logits", "build_classifier"]
 
 
-def build_classifier(model_path: str, labels: list[str]) -> torch.nn.Module:
-    """A pretrained encoder with a fresh classification head whose config carries the label names."""
+def build_classifier(model_path: str, labels: list[str], pooling: Pooling = "cls") -> torch.nn.Module:
+    """A pretrained encoder with a fresh classification head whose config carries the label names.
+
+    pooling "mean" appends the mean-pooling layer (tasks/mean_pooling.py) unless the checkpoint already has it.
+    """
     model = AutoModelForSequenceClassification.from_pretrained(
         model_path,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
+    if pooling == "mean":
+        append_mean_pooling(model)
     first_token_last_layer(model)
     return model
 
@@ -83,9 +90,16 @@ class TextClassification:
     main_metric = "macro_f1"
 
     def __init__(
-        self, tokenizer: PreTrainedTokenizerBase, labels: list[str], max_length: int, class_weights: list[float] | None
+        self,
+        tokenizer: PreTrainedTokenizerBase,
+        labels: list[str],
+        max_length: int,
+        class_weights: list[float] | None,
+        pooling: Pooling = "cls",
+        label_smoothing: float = 0.0,
     ) -> None:
-        self.tokenizer, self.labels, self.max_length = tokenizer, labels, max_length
+        self.tokenizer, self.labels, self.max_length, self.pooling = tokenizer, labels, max_length, pooling
+        self.label_smoothing = label_smoothing
         self.label_ids = {label: i for i, label in enumerate(labels)}
         self.class_weights = torch.tensor(class_weights, dtype=torch.float) if class_weights else None
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
@@ -101,10 +115,12 @@ class TextClassification:
 
     @classmethod
     def for_training(cls, cfg: Config, tokenizer: PreTrainedTokenizerBase, data: PreparedData) -> TextClassification:
-        return cls(tokenizer, data.labels, cfg.train.max_length, _class_weights(data, cfg.train.class_weights))
+        pooling = checkpoint_pooling(resolve_model(cfg.model)) if cfg.pooling == "auto" else cfg.pooling
+        weights = _class_weights(data, cfg.train.class_weights)
+        return cls(tokenizer, data.labels, cfg.train.max_length, weights, pooling, cfg.train.label_smoothing)
 
     def build_model(self, model_path: str) -> torch.nn.Module:
-        return build_classifier(model_path, self.labels)
+        return build_classifier(model_path, self.labels, self.pooling)
 
     def encode_examples(self, examples: Sequence[Example]) -> list[Feature]:
         return self.encode([e.text for e in examples], [e.label for e in examples])
@@ -123,7 +139,10 @@ class TextClassification:
     def loss(self, model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> torch.Tensor:
         logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
         weight = self.class_weights.to(logits.device) if self.class_weights is not None else None
-        return torch.nn.functional.cross_entropy(logits.float(), batch["labels"].to(logits.device), weight=weight)
+        targets = batch["labels"].to(logits.device)
+        return torch.nn.functional.cross_entropy(
+            logits.float(), targets, weight=weight, label_smoothing=self.label_smoothing
+        )
 
     def confusion(
         self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, accelerator: Accelerator | None
@@ -186,7 +205,7 @@ class TextClassification:
         return f"accuracy {split_results['accuracy']:.4f}, macro F1 {split_results['macro_f1']:.4f}"
 
     def manifest(self) -> dict[str, Any]:
-        return {"labels": self.labels, "max_length": self.max_length}
+        return {"labels": self.labels, "max_length": self.max_length, "pooling": self.pooling}
 
 
 def _class_weights(data: PreparedData, mode: str) -> list[float] | None:

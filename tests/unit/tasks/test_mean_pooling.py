@@ -1,0 +1,84 @@
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+import torch
+from transformers import AutoModel, AutoModelForSequenceClassification
+
+from tuneforge.tasks.mean_pooling import append_mean_pooling, checkpoint_pooling
+from tuneforge.tasks.text_classification import build_classifier
+
+
+def _batch() -> tuple[torch.Tensor, torch.Tensor]:
+    torch.manual_seed(1)
+    ids = torch.randint(1000, 5000, (3, 9))
+    mask = torch.ones_like(ids)
+    mask[1, 5:] = 0
+    mask[2, 2:] = 0
+    return ids, mask
+
+
+def test_head_reads_the_layer_normed_mean_of_the_texts_tokens(tiny_model_dir: Path) -> None:
+    encoder = AutoModel.from_pretrained(tiny_model_dir).eval()
+    model = build_classifier(str(tiny_model_dir), ["a", "b", "c"], "mean").eval()
+    assert model.config.num_hidden_layers == encoder.config.num_hidden_layers + 1
+    ids, mask = _batch()
+    with torch.no_grad():
+        hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # padding must not count
+        mean = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
+        expected = torch.nn.functional.layer_norm(mean, mean.shape[-1:], eps=encoder.config.layer_norm_eps)
+        first = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]
+    assert torch.allclose(first, expected, atol=1e-2)  # [CLS] adds its own vector / 1024 inside the LayerNorm
+
+
+def test_saved_model_is_a_plain_classifier_and_not_pooled_twice(tiny_model_dir: Path, tmp_path: Path) -> None:
+    model = build_classifier(str(tiny_model_dir), ["a", "b"], "mean").eval()
+    model.save_pretrained(tmp_path)
+    ids, mask = _batch()
+    plain = AutoModelForSequenceClassification.from_pretrained(tmp_path).eval()
+    again = build_classifier(str(tmp_path), ["a", "b"], "mean").eval()  # reloading a run's model/ adds nothing
+    assert plain.config.num_hidden_layers == again.config.num_hidden_layers == model.config.num_hidden_layers
+    with torch.no_grad():
+        logits = model(input_ids=ids, attention_mask=mask).logits
+        assert torch.allclose(plain(input_ids=ids, attention_mask=mask).logits, logits, atol=1e-6)
+        assert torch.allclose(again(input_ids=ids, attention_mask=mask).logits, logits, atol=1e-6)
+
+
+def test_the_pooling_layer_trains(tiny_model_dir: Path) -> None:
+    model = build_classifier(str(tiny_model_dir), ["a", "b"], "mean")
+    ids, mask = _batch()
+    model(input_ids=ids, attention_mask=mask, labels=torch.tensor([0, 1, 1])).loss.backward()
+    pooling = model.base_model.encoder.layer[-1].attention.self
+    assert pooling.query.weight.grad.abs().sum() > 0  # it can learn to weigh tokens unequally
+
+
+def test_not_applied_to_models_without_bert_layers() -> None:
+    model = torch.nn.Linear(2, 2)
+    model.config = type("Config", (), {})()
+    model.base_model = model
+    assert not append_mean_pooling(model)
+
+
+@pytest.mark.parametrize(("mean_tokens", "expected"), [(True, "mean"), (False, "cls")])
+def test_checkpoint_pooling_reads_the_sentence_transformers_config(
+    tiny_model_dir: Path, tmp_path: Path, mean_tokens: bool, expected: str
+) -> None:
+    folder = tmp_path / "st"
+    shutil.copytree(tiny_model_dir, folder)
+    assert checkpoint_pooling(str(folder)) == "cls"  # no modules.json: a plain transformers checkpoint
+    modules = [
+        {"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.models.Transformer"},
+        {"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.models.Pooling"},
+    ]
+    (folder / "modules.json").write_text(json.dumps(modules))
+    (folder / "1_Pooling").mkdir()
+    settings = {"pooling_mode_mean_tokens": mean_tokens, "pooling_mode_cls_token": not mean_tokens}
+    (folder / "1_Pooling" / "config.json").write_text(json.dumps(settings))
+    assert checkpoint_pooling(str(folder)) == expected
+
+
+def test_the_packaged_minilm_pools_by_mean() -> None:
+    from tuneforge.models import resolve_model
+
+    assert checkpoint_pooling(resolve_model("minilm")) == "mean"
