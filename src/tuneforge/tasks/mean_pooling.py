@@ -6,6 +6,7 @@ reads position 0 of the last layer, so `append_mean_pooling` adds a layer whose 
 zero query weights give every token of the text the same attention, identity value weights make that attention
 the mean hidden state, and an output projection of 1024·I leaves [CLS]'s own residual negligible inside the
 LayerNorm; a zero feed-forward passes the result on. Position 0 then holds LayerNorm(mean of the text's tokens),
+scaled to a spread of 0.25,
 exactly what the head reads, and the saved model is still a plain BERT (one layer more) that transformers, ONNX
 export and serving load unchanged. The layer trains with the rest, so it can move towards a weighted pooling.
 
@@ -27,6 +28,9 @@ __all__ = ["Pooling", "append_mean_pooling", "checkpoint_pooling"]
 Pooling = Literal["mean", "cls"]
 
 _SCALE = 1024.0  # a power of two, exact in bf16: LayerNorm(1024·mean + cls) = LayerNorm(mean + cls/1024)
+# The pooled vector's spread: that of MiniLM's mean token vector (0.28 on Banking77), small enough that the BERT
+# pooler's tanh stays near linear (at spread 1, a third of the values fall where tanh flattens).
+_POOLED_STD = 0.25
 MARK = "tuneforge_mean_pooling"  # config attribute of models that already end in the pooling layer
 
 
@@ -84,8 +88,8 @@ def append_mean_pooling(model: torch.nn.Module) -> bool:
         ):
             linear.weight.copy_(weight)
             linear.bias.zero_()
-        for norm in (attention.output.LayerNorm, layer.output.LayerNorm):
-            norm.weight.fill_(1.0)
+        for norm, scale in ((attention.output.LayerNorm, 1.0), (layer.output.LayerNorm, _POOLED_STD)):
+            norm.weight.fill_(scale)
             norm.bias.zero_()
         pooler = getattr(model.base_model, "pooler", None)
         if pooler is not None and hasattr(pooler, "dense"):

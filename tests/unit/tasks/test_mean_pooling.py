@@ -19,7 +19,7 @@ def _batch() -> tuple[torch.Tensor, torch.Tensor]:
     return ids, mask
 
 
-def test_head_reads_the_layer_normed_mean_of_the_texts_tokens(tiny_model_dir: Path) -> None:
+def test_head_reads_the_normalised_mean_of_the_texts_tokens(tiny_model_dir: Path) -> None:
     encoder = AutoModel.from_pretrained(tiny_model_dir).eval()
     model = build_classifier(str(tiny_model_dir), ["a", "b", "c"], "mean").eval()
     assert model.config.num_hidden_layers == encoder.config.num_hidden_layers + 1
@@ -27,9 +27,10 @@ def test_head_reads_the_layer_normed_mean_of_the_texts_tokens(tiny_model_dir: Pa
     with torch.no_grad():
         hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # padding must not count
         mean = (hidden * mask[..., None]).sum(1) / mask.sum(1, keepdim=True)
-        expected = torch.nn.functional.layer_norm(mean, mean.shape[-1:], eps=encoder.config.layer_norm_eps)
+        normed = torch.nn.functional.layer_norm(mean, mean.shape[-1:], eps=encoder.config.layer_norm_eps)
+        expected = 0.25 * normed  # a spread that keeps the pooler's tanh near linear
         first = model.base_model(input_ids=ids, attention_mask=mask).last_hidden_state[:, 0]
-    assert torch.allclose(first, expected, atol=1e-2)  # [CLS] adds its own vector / 1024 inside the LayerNorm
+    assert torch.allclose(first, expected, atol=3e-3)  # [CLS] adds its own vector / 1024 inside the LayerNorm
 
 
 def test_saved_model_is_a_plain_classifier_and_not_pooled_twice(tiny_model_dir: Path, tmp_path: Path) -> None:
