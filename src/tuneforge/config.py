@@ -382,6 +382,7 @@ class TrackingConfig(_Frozen):
 
 _MAIN_METRICS = {"token-classification": "entity_f1", "causal-lm-sft": "loss"}  # default early_stopping.metric
 _SFT_METHODS = ("lora", "full", "adalora", "ia3")  # methods that fit a causal LM with the pipeline's loss
+_FEW_SHOT_METHODS = ("zeroshot-embed", "zeroshot-llm", "setfit")  # methods that fit their own model, no loop
 
 
 class Config(_Frozen):
@@ -398,6 +399,11 @@ class Config(_Frozen):
         description="text-classification: what the head reads. 'mean' averages the text's token vectors (how "
         "sentence-embedding checkpoints such as the packaged MiniLM were trained), 'cls' the first token's; 'auto' "
         "takes mean when the checkpoint's sentence-transformers config pools by mean, cls otherwise.",
+    )
+    head_init: Literal["random", "probe"] = Field(
+        "random",
+        description="text-classification: how the new head starts. probe: a logistic regression on the "
+        "untouched model's features (C picked on validation), then everything fine-tunes from there (LP-FT).",
     )
     extend_vocab: bool = Field(
         False,
@@ -459,14 +465,17 @@ class Config(_Frozen):
             for key, value, default in (
                 ("pooling", self.pooling, "auto"),
                 ("train.label_smoothing", self.train.label_smoothing, 0.0),
+                ("head_init", self.head_init, "random"),
             ):
                 if value != default:
                     raise ValueError(f"{key} is an option of task text-classification, not {self.task}; leave it out")
+        if self.head_init == "probe" and self.method.name in _FEW_SHOT_METHODS:
+            raise ValueError(f"head_init: probe starts a trained head; method {self.method.name} fits its own")
         if self.task != "token-classification":
             if self.data.format == "conll":
                 raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")
             return self
-        if self.method.name in ("zeroshot-embed", "zeroshot-llm", "setfit"):
+        if self.method.name in _FEW_SHOT_METHODS:
             raise ValueError(f"method {self.method.name} classifies whole texts: it needs task: text-classification")
         if self.data.clean.redact_pii:
             raise ValueError(

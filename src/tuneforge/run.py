@@ -26,6 +26,7 @@ from tuneforge.models import resolve_model
 from tuneforge.precision import cpu_has_native_bf16
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
 from tuneforge.tasks import TASKS, Task
+from tuneforge.tasks.probe import probe_head
 from tuneforge.track.mlflow import NullTracker, start_tracking
 from tuneforge.train.loop import FitResult, fit
 from tuneforge.vocab import coverage_warning, extend_vocabulary
@@ -113,6 +114,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
     few_shot = FEW_SHOT.get(cfg.method.name)  # zero-/few-shot methods fit their model their own way
+    probe: dict[str, Any] | None = None
     tracker = start_tracking(cfg, run_dir) if main else NullTracker()
     try:
         if few_shot:
@@ -123,6 +125,9 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
             model = task.build_model(resolve_model(cfg.model))
             if added_tokens:  # new rows start at the mean embedding (transformers' default), then train
                 model.resize_token_embeddings(len(tokenizer))
+            if cfg.head_init == "probe":  # before the method: PEFT copies the head it finds into what it trains
+                eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
+                probe = probe_head(model, task, data.train, data.validation, batch_size=eval_batch)
             model = apply_method(model, cfg.method)
             result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
     except BaseException:
@@ -133,6 +138,8 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)  # final metrics as a reloaded model gives them
     results = _final_metrics(cfg, task, model, data)
     results["train"] = _training_summary(result, fit_seconds, model) | {"mixed_precision": accelerator.mixed_precision}
+    if probe:
+        results["train"]["head_probe"] = probe
     results["history"] = result.state.history
     # model/, or adapter/ for PEFT methods; few-shot methods: see tuneforge/fewshot/
     saved = (

@@ -88,3 +88,16 @@ def _logits(model: torch.nn.Module, features: list, pad_id: int) -> torch.Tensor
     for indices, _, logits in batched_logits(model, features, pad_id=pad_id, batch_size=8):
         out[indices] = logits
     return out
+
+
+@pytest.mark.parametrize("method", ["full", "lora"])
+def test_probe_started_head_trains_and_reloads(method: str, make_config) -> None:
+    block = CASES[method][0]
+    train_block = {"epochs": 1, "batch_size": 4, "lr": 5e-3, "max_length": 32, "seed": 3}
+    cfg = load_config(make_config(method=block, head_init="probe", pooling="mean", train=train_block))
+    run = train(cfg)
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["train"]["head_probe"]["c"] in (0.1, 1.0, 10.0)
+    classifier = TextClassifier.load(run)
+    again = classifier.task.evaluate_examples(classifier.model, check_data(cfg).test, batch_size=16)
+    assert again["confusion"] == metrics["test"]["confusion"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 from transformers import AutoModel, AutoTokenizer
@@ -17,7 +18,16 @@ from transformers.modeling_outputs import SequenceClassifierOutput
 
 from tuneforge.tasks.text_classification import TextClassification, collate
 
-__all__ = ["EmbeddingClassifier", "SentenceEncoder", "embed", "encoder_task", "linear_head", "load_head", "save_head"]
+__all__ = [
+    "EmbeddingClassifier",
+    "SentenceEncoder",
+    "embed",
+    "encoder_task",
+    "linear_head",
+    "load_head",
+    "logistic_head",
+    "save_head",
+]
 
 HEAD_FILE = "head.safetensors"
 
@@ -81,6 +91,17 @@ def linear_head(weight: torch.Tensor, bias: torch.Tensor) -> torch.nn.Linear:
         head.weight.copy_(weight)
         head.bias.copy_(bias)
     return head
+
+
+def logistic_head(x: np.ndarray, y: np.ndarray, n_labels: int, c: float) -> torch.nn.Linear:
+    """A linear layer whose softmax is a logistic regression's predicted probability (fitted on x, y)."""
+    from sklearn.linear_model import LogisticRegression
+
+    regression = LogisticRegression(C=c, max_iter=1000).fit(x, y)
+    coef, intercept = regression.coef_, regression.intercept_
+    if n_labels == 2:  # scikit-learn keeps one row, the second class's; softmax([0, d]) = sigmoid(d)
+        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.array([0.0, intercept[0]])
+    return linear_head(torch.tensor(coef, dtype=torch.float32), torch.tensor(intercept, dtype=torch.float32))
 
 
 def save_head(head: torch.nn.Linear, folder: Path) -> None:

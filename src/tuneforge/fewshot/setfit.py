@@ -37,8 +37,8 @@ from tuneforge.fewshot.encoder import (
     SentenceEncoder,
     embed,
     encoder_task,
-    linear_head,
     load_head,
+    logistic_head,
     save_head,
 )
 from tuneforge.models import resolve_model
@@ -167,16 +167,6 @@ def _ranking_loss(model: torch.nn.Module, batch: dict[str, torch.Tensor]) -> tor
     return torch.nn.functional.cross_entropy(scores, torch.arange(len(labels), device=first.device))
 
 
-def _fit_head(x: np.ndarray, y: np.ndarray, n_labels: int, c: float) -> torch.nn.Linear:
-    from sklearn.linear_model import LogisticRegression
-
-    regression = LogisticRegression(C=c, max_iter=1000).fit(x, y)
-    coef, intercept = regression.coef_, regression.intercept_
-    if n_labels == 2:  # scikit-learn keeps one row, the second class's; softmax([0, d]) = sigmoid(d)
-        coef, intercept = np.vstack([np.zeros_like(coef), coef]), np.array([0.0, intercept[0]])
-    return linear_head(torch.tensor(coef, dtype=torch.float32), torch.tensor(intercept, dtype=torch.float32))
-
-
 def _pair_groups(
     cfg: Config, encoder: SentenceEncoder, task: TextClassification, texts: list[str], targets: list[int]
 ) -> list[list[tuple[int, int, float]]]:
@@ -225,7 +215,7 @@ def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerato
     encoder = accelerator.unwrap_model(encoder, keep_fp32_wrapper=False)  # embed as the saved model will
     batch_size = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
     x = embed(encoder, task, texts, batch_size).numpy()
-    head = _fit_head(x, np.array(targets), len(data.labels), method.head_c).to(accelerator.device)
+    head = logistic_head(x, np.array(targets), len(data.labels), method.head_c).to(accelerator.device)
     model = EmbeddingClassifier(encoder, head).eval()
     return Fitted(task, model, result, time.perf_counter() - started)
 
