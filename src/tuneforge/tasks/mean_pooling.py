@@ -61,13 +61,16 @@ def _file(model_path: str, name: str) -> str | None:
 
 
 def append_mean_pooling(model: torch.nn.Module) -> bool:
-    """Append the mean-pooling layer to a BERT-family classifier; False if the model is not one or has it already.
+    """Make a BERT-family classifier end in the mean-pooling layer (unless a saved one already does); False if
+    the model has other layers.
 
     A BERT pooler (dense + tanh after position 0) is reset to the identity so that the head starts from the mean.
     """
     config = model.config
+    if getattr(config, MARK, False):
+        return True
     layers = getattr(getattr(model.base_model, "encoder", None), "layer", None)
-    if getattr(config, MARK, False) or not layers or not _bert_layout(layers[-1]):
+    if not layers or not _bert_layout(layers[-1]):
         return False
     reference = next(layers[-1].parameters())
     layer = type(layers[-1])(config, layer_idx=len(layers)).to(reference.device, reference.dtype)

@@ -14,6 +14,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedTokenizer
 
 from tuneforge.config import Config
 from tuneforge.data import Example, PreparedData, prepare_data
+from tuneforge.errors import ConfigError
 from tuneforge.evaluate.metrics import classification_metrics, per_class_table
 from tuneforge.evaluate.plots import plot_confusion
 from tuneforge.evaluate.report import render_report
@@ -37,8 +38,11 @@ def build_classifier(model_path: str, labels: list[str], pooling: Pooling = "cls
         id2label=dict(enumerate(labels)),
         label2id={label: i for i, label in enumerate(labels)},
     )
-    if pooling == "mean":
-        append_mean_pooling(model)
+    if pooling == "mean" and not append_mean_pooling(model):
+        raise ConfigError(
+            f"pooling: mean needs a BERT-family encoder; {model.config.model_type} ({model_path}) has other layers. "
+            "Set pooling: cls"
+        )
     first_token_last_layer(model)
     return model
 

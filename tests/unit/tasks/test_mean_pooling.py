@@ -6,7 +6,8 @@ import pytest
 import torch
 from transformers import AutoModel, AutoModelForSequenceClassification
 
-from tuneforge.tasks.mean_pooling import append_mean_pooling, checkpoint_pooling
+from tuneforge.errors import ConfigError
+from tuneforge.tasks.mean_pooling import checkpoint_pooling
 from tuneforge.tasks.text_classification import build_classifier
 
 
@@ -54,11 +55,15 @@ def test_the_pooling_layer_trains(tiny_model_dir: Path) -> None:
     assert pooling.query.weight.grad.abs().sum() > 0  # it can learn to weigh tokens unequally
 
 
-def test_not_applied_to_models_without_bert_layers() -> None:
-    model = torch.nn.Linear(2, 2)
-    model.config = type("Config", (), {})()
-    model.base_model = model
-    assert not append_mean_pooling(model)
+def test_other_encoders_are_refused(tmp_path: Path) -> None:
+    from transformers import DistilBertConfig, DistilBertModel
+
+    DistilBertModel(DistilBertConfig(vocab_size=100, dim=32, hidden_dim=64, n_layers=1, n_heads=2)).save_pretrained(
+        tmp_path
+    )
+    with pytest.raises(ConfigError, match="pooling: mean needs a BERT-family encoder; distilbert"):
+        build_classifier(str(tmp_path), ["a", "b"], "mean")
+    assert build_classifier(str(tmp_path), ["a", "b"], "cls").config.model_type == "distilbert"
 
 
 @pytest.mark.parametrize(("mean_tokens", "expected"), [(True, "mean"), (False, "cls")])
