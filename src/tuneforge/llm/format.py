@@ -12,10 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuneforge.errors import ConfigError
+from tuneforge.train.batching import IGNORE  # labels of tokens left out of the loss
 
 __all__ = ["IGNORE", "Encoded", "encode_chat", "render_prompt"]
-
-IGNORE = -100  # label of tokens left out of the loss (PyTorch's cross_entropy ignore_index)
 
 
 @dataclass(frozen=True)

@@ -54,8 +54,8 @@ def probe_head(
             with torch.no_grad():
                 return float((linear(torch.from_numpy(x_val)).argmax(-1).numpy() == y_val).mean())
 
-        fitted, c = max(((logistic_head(x, y, n_labels, c), c) for c in C_GRID), key=lambda fit: accuracy_of(fit[0]))
-        accuracy = accuracy_of(fitted)
+        fits = [(logistic_head(x, y, n_labels, c), c) for c in C_GRID]
+        accuracy, c, fitted = max(((accuracy_of(f), c, f) for f, c in fits), key=lambda scored: scored[0])
     model.train(was_training)
     with torch.no_grad():
         head.weight.copy_(fitted.weight)

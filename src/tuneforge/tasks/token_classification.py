@@ -27,11 +27,9 @@ from tuneforge.errors import ConfigError
 from tuneforge.evaluate.ner_metrics import entity_errors, entity_metrics, token_metrics
 from tuneforge.evaluate.ner_report import render_ner_report
 from tuneforge.tasks.base import Batch, Feature
-from tuneforge.train.batching import pack_batch
+from tuneforge.train.batching import IGNORE, pack_batch  # IGNORE: special tokens, padding, later sub-tokens
 
 __all__ = ["TokenClassification", "build_tagger", "decode_tags", "spans_of", "tag_set"]
-
-IGNORE = -100  # label of positions the loss skips: special tokens, padding, non-first sub-tokens
 
 
 def tag_set(types: Sequence[str]) -> list[str]:
