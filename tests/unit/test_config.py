@@ -146,3 +146,14 @@ def test_text_classification_options_refused_for_other_tasks(tmp_path: Path, ove
     key = override.split("=")[0]
     with pytest.raises(ConfigError, match=f"{key} is an option of task text-classification, not token-classification"):
         load_config(path, [override])
+
+
+def test_adversarial_training_block(tmp_path: Path) -> None:
+    path = _write(tmp_path, "data: {train: TRAIN}\n")
+    assert load_config(path).train.adversarial is None
+    block = load_config(path, ["train.adversarial={epsilon: 0.5}"]).train.adversarial
+    assert (block.method, block.epsilon) == ("fgm", 0.5)
+    with pytest.raises(ConfigError, match="train.adversarial.epsilon"):
+        load_config(path, ["train.adversarial={epsilon: 0}"])
+    with pytest.raises(ConfigError, match="train.adversarial perturbs a classifier's inputs; method setfit has none"):
+        load_config(path, ["train.adversarial={}", "method=setfit"])

@@ -31,7 +31,7 @@ from tuneforge.config import Config, SetFitMethod
 from tuneforge.data import Example, PreparedData
 from tuneforge.errors import DataError
 from tuneforge.export.saved import saved_entries
-from tuneforge.fewshot.base import FewShotMethod, Fitted
+from tuneforge.fewshot.base import FewShotMethod, Fitted, check_label_keys
 from tuneforge.fewshot.encoder import (
     EmbeddingClassifier,
     SentenceEncoder,
@@ -45,7 +45,7 @@ from tuneforge.models import resolve_model
 from tuneforge.tasks.text_classification import TextClassification, collate
 from tuneforge.train.loop import fit
 
-__all__ = ["SETFIT", "make_pairs", "ranking_batches", "sample_shots"]
+__all__ = ["SETFIT", "described", "make_pairs", "ranking_batches", "sample_shots"]
 
 
 def sample_shots(examples: Sequence[Example], labels: list[str], shots: int | None, seed: int) -> list[Example]:
@@ -62,6 +62,17 @@ def sample_shots(examples: Sequence[Example], labels: list[str], shots: int | No
         example
         for label, found in by_label.items()
         for example in random.Random(f"{seed}:{label}").sample(found, min(shots, len(found)))
+    ]
+
+
+def described(method: SetFitMethod, labels: list[str]) -> list[Example]:
+    """The user's label descriptions as examples of their labels (none without descriptions)."""
+    given = method.descriptions or {}
+    check_label_keys("setfit", list(given), labels)
+    return [
+        Example(text=text, label=label, source="method.descriptions", line=0)
+        for label, texts in given.items()
+        for text in ([texts] if isinstance(texts, str) else texts)
     ]
 
 
@@ -187,7 +198,7 @@ def _fit(cfg: Config, data: PreparedData, run_dir: Path, accelerator: Accelerato
     method: SetFitMethod = cfg.method
     started = time.perf_counter()
     seed = cfg.train.seed if method.sample_seed is None else method.sample_seed
-    examples = sample_shots(data.train, data.labels, method.shots, seed)
+    examples = sample_shots(data.train, data.labels, method.shots, seed) + described(method, data.labels)
     path = resolve_model(cfg.model)
     task = encoder_task(path, data.labels, cfg.train.max_length)
     texts, targets = [e.text for e in examples], [task.label_ids[e.label] for e in examples]

@@ -1,4 +1,5 @@
-"""The training loop: AdamW, warm-up and decay, accumulation, clipping, evaluation, early stopping, exact resume.
+"""The training loop: AdamW, warm-up and decay, accumulation, clipping, adversarial training (FGM), evaluation,
+early stopping, exact resume.
 
 One function, `fit`, that a task calls with its model, encoded examples and an evaluation function. It runs the
 same under `accelerate launch --num_processes 2` (DDP), where each process takes every other batch.
@@ -20,6 +21,7 @@ from transformers import get_scheduler
 
 from tuneforge.config import TrainConfig
 from tuneforge.errors import TuneforgeError
+from tuneforge.train.adversarial import EmbeddingAttack
 from tuneforge.train.batching import IGNORE, epoch_batches
 from tuneforge.train.checkpoint import (
     TrainerState,
@@ -107,6 +109,7 @@ class _Trainer:
             num_warmup_steps=round(cfg.warmup_ratio * self.plan.total_steps),
             num_training_steps=self.plan.total_steps,
         )
+        self.attack = EmbeddingAttack(model, cfg.adversarial.epsilon) if cfg.adversarial else None
         self.model, self.optimizer, self.scheduler = accelerator.prepare(model, optimizer, scheduler)
         self.state = TrainerState()
         self.rng_at_step = capture_rng()
@@ -148,6 +151,12 @@ class _Trainer:
             self.state.epoch += 1
             self.state.batches_done = 0
 
+    def _loss(self, batch: Batch, n_micro_batches: int) -> torch.Tensor:
+        loss = self.loss_fn(self.model, batch) / n_micro_batches
+        if self.targets_per_batch:
+            loss = loss * (batch["labels"] != IGNORE).sum() / self.targets_per_batch
+        return loss
+
     def _train_step(self, micro_batches: list[list[int]]) -> float:
         self.model.train()
         total = 0.0
@@ -157,11 +166,16 @@ class _Trainer:
             last = i == len(micro_batches) - 1
             # DDP all-reduces gradients only on the last micro-batch of a step.
             sync = contextlib.nullcontext() if last else self.acc.no_sync(self.model)
-            with sync, self.acc.autocast():
-                loss = self.loss_fn(self.model, batch) / len(micro_batches)
-                if self.targets_per_batch:
-                    loss = loss * (batch["labels"] != IGNORE).sum() / self.targets_per_batch
-                self.acc.backward(loss)
+            if self.attack is None:
+                with sync, self.acc.autocast():
+                    loss = self._loss(batch, len(micro_batches))
+                    self.acc.backward(loss)
+            else:  # the clean pass needs no all-reduce of its own: the adversarial pass's sums both
+                with self.acc.no_sync(self.model), self.attack.watch(), self.acc.autocast():
+                    loss = self._loss(batch, len(micro_batches))
+                    self.acc.backward(loss)
+                with sync, self.attack.perturbed(), self.acc.autocast():
+                    self.acc.backward(self._loss(batch, len(micro_batches)))
             total += loss.item()
             if real_tokens is None:
                 mask = batch.get("attention_mask")

@@ -12,7 +12,7 @@ from tuneforge.config import MethodConfig, load_config
 from tuneforge.data import Example
 from tuneforge.errors import ConfigError, DataError
 from tuneforge.fewshot.base import label_name
-from tuneforge.fewshot.setfit import _ranking_loss, make_pairs, ranking_batches, sample_shots
+from tuneforge.fewshot.setfit import _ranking_loss, described, make_pairs, ranking_batches, sample_shots
 from tuneforge.fewshot.zeroshot_embed import label_texts
 
 LABELS = ["a", "b", "c"]
@@ -114,6 +114,30 @@ def test_label_texts_default_to_names_and_use_the_template() -> None:
     }
     with pytest.raises(ConfigError, match="not in the data: q"):
         label_texts(_method(name="zeroshot-embed", descriptions={"q": "?"}), ["a"])
+
+
+def test_setfit_descriptions_become_examples_of_their_labels() -> None:
+    method = _method(name="setfit", shots=2, descriptions={"a": ["about a", "all of a"], "c": "see c"})
+    assert [(e.text, e.label) for e in described(method, LABELS)] == [
+        ("about a", "a"),
+        ("all of a", "a"),
+        ("see c", "c"),
+    ]
+    assert described(_method(name="setfit"), LABELS) == []
+    with pytest.raises(ConfigError, match="setfit.*not in the data: q"):
+        described(_method(name="setfit", descriptions={"q": "?"}), LABELS)
+
+
+def test_descriptions_can_come_from_a_yaml_file(tmp_path: Path) -> None:
+    (tmp_path / "intents.yaml").write_text("a: about a\nb: [bee, b's]\n", encoding="utf-8")
+    (tmp_path / "list.yaml").write_text("- a\n- b\n", encoding="utf-8")
+    for name in ("setfit", "zeroshot-embed"):
+        method = load_config(_config(tmp_path, f"{{name: {name}, descriptions: {tmp_path / 'intents.yaml'}}}")).method
+        assert method.descriptions == {"a": "about a", "b": ["bee", "b's"]}
+    with pytest.raises(ConfigError, match="'method.descriptions'.*missing.yaml does not exist"):
+        load_config(_config(tmp_path, f"{{name: setfit, descriptions: {tmp_path / 'missing.yaml'}}}"))
+    with pytest.raises(ConfigError, match="list.yaml: expected a mapping of label: description"):
+        load_config(_config(tmp_path, f"{{name: setfit, descriptions: {tmp_path / 'list.yaml'}}}"))
 
 
 def _config(tmp_path: Path, method: str) -> Path:
