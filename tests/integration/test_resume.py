@@ -78,8 +78,10 @@ def test_resume_without_interrupted_run_is_a_clear_error(make_config) -> None:
 
 
 @pytest.mark.skipif(sys.platform != "linux", reason="gloo DDP test runs on Linux CI")
-def test_two_processes_ddp_on_cpu(make_config, tmp_path: Path) -> None:
-    config = make_config(train={"epochs": 2, "batch_size": 4, "lr": 1e-3, "max_length": 32})
+@pytest.mark.parametrize("adversarial", [None, {"epsilon": 0.01}])  # FGM: two backward passes, one all-reduce
+def test_two_processes_ddp_on_cpu(make_config, tmp_path: Path, adversarial: dict | None) -> None:
+    train = {"epochs": 2, "batch_size": 4, "lr": 1e-3, "max_length": 32, "adversarial": adversarial}
+    config = make_config(train=train)
     accelerate = Path(sys.executable).with_name("accelerate")
     result = subprocess.run(
         [
