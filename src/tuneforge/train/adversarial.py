@@ -23,7 +23,8 @@ __all__ = ["EmbeddingAttack"]
 
 
 class EmbeddingAttack:
-    """`watch()` around the clean forward and backward, then `perturbed()` around the adversarial ones."""
+    """`watch()` around the clean forward and backward, then `perturbed()` around the adversarial ones;
+    `remove()` when training is over."""
 
     def __init__(self, model: torch.nn.Module, epsilon: float) -> None:
         get_embeddings = getattr(model, "get_input_embeddings", None)
@@ -35,7 +36,7 @@ class EmbeddingAttack:
         self._mode: str | None = None
         self._clean: torch.Tensor | None = None
         self._delta: torch.Tensor | None = None
-        get_embeddings().register_forward_hook(self._hook)
+        self._handle = get_embeddings().register_forward_hook(self._hook)
 
     def _hook(self, module: torch.nn.Module, inputs: tuple, output: torch.Tensor) -> torch.Tensor | None:
         if self._mode == "watch":
@@ -72,3 +73,7 @@ class EmbeddingAttack:
             yield
         finally:
             self._mode, self._delta = None, None
+
+    def remove(self) -> None:
+        """Take the hook off the model, which goes on without it (evaluation, saving, serving)."""
+        self._handle.remove()

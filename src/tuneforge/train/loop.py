@@ -257,6 +257,9 @@ class _Trainer:
             raise TrainingInterrupted(
                 f"interrupted at step {self.state.step}; checkpoint saved, continue with --resume"
             ) from None
+        finally:
+            if self.attack:
+                self.attack.remove()
         best = self.ckpt_dir / "best.safetensors"
         if best.is_file():
             load_weights(self._raw_model, best)

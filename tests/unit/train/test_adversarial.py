@@ -47,6 +47,8 @@ def test_perturbation_has_length_epsilon_and_raises_the_loss(tiny_model_dir: Pat
     torch.testing.assert_close(delta, torch.full((len(TEXTS),), 0.05))
     with torch.no_grad():  # outside the contexts the hook leaves the embeddings alone
         assert task.loss(model, batch) == clean
+    attack.remove()
+    assert len(model.get_input_embeddings()._forward_hooks) == 1  # the test's own
 
 
 def test_perturbed_needs_a_watched_backward(tiny_model_dir: Path) -> None:
@@ -71,6 +73,7 @@ def _train(model_dir: Path, ckpt_dir: Path, adversarial: dict | None) -> tuple[f
         ckpt_dir=ckpt_dir,
         accelerator=Accelerator(cpu=True),
     )
+    assert not model.get_input_embeddings()._forward_hooks  # the loop took its hook off
     return result.state.history[-1]["accuracy"], [p.detach().clone() for p in model.parameters()]
 
 
