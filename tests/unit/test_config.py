@@ -155,5 +155,6 @@ def test_adversarial_training_block(tmp_path: Path) -> None:
     assert (block.method, block.epsilon) == ("fgm", 0.5)
     with pytest.raises(ConfigError, match="train.adversarial.epsilon"):
         load_config(path, ["train.adversarial={epsilon: 0}"])
-    with pytest.raises(ConfigError, match="train.adversarial perturbs a classifier's inputs; method setfit has none"):
-        load_config(path, ["train.adversarial={}", "method=setfit"])
+    with pytest.raises(ConfigError, match="train.adversarial needs training; method zeroshot-embed trains nothing"):
+        load_config(path, ["train.adversarial={}", "method=zeroshot-embed"])
+    assert load_config(path, ["train.adversarial={}", "method=setfit"]).train.adversarial.epsilon == 0.2

@@ -43,6 +43,9 @@ class SentenceEncoder(torch.nn.Module):
     def from_pretrained(cls, path: str | Path) -> SentenceEncoder:
         return cls(AutoModel.from_pretrained(path))
 
+    def get_input_embeddings(self) -> torch.nn.Module:
+        return self.body.get_input_embeddings()  # where train.adversarial perturbs the input
+
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
         hidden = self.body(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
         mask = attention_mask.unsqueeze(-1).to(hidden.dtype)

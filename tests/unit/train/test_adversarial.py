@@ -83,3 +83,17 @@ def test_loop_trains_with_fgm_and_differs_from_without(tiny_model_dir: Path, tmp
     fgm_accuracy, fgm = _train(tiny_model_dir, tmp_path / "fgm", {"epsilon": 0.005})
     assert plain_accuracy == fgm_accuracy == 1.0
     assert any(not torch.equal(a, b) for a, b in zip(plain, fgm, strict=True))
+
+
+def test_sentence_encoder_of_setfit_can_be_attacked(tiny_model_dir: Path) -> None:
+    from tuneforge.fewshot.encoder import SentenceEncoder
+
+    _, _, batch = _setup(tiny_model_dir)
+    encoder = SentenceEncoder.from_pretrained(tiny_model_dir).eval()
+    attack = EmbeddingAttack(encoder, epsilon=0.05)
+    with attack.watch():
+        clean = encoder(batch["input_ids"], batch["attention_mask"])
+        (clean[0] @ clean[1]).backward()  # pull two texts' embeddings together
+    with attack.perturbed(), torch.no_grad():
+        moved = encoder(batch["input_ids"], batch["attention_mask"])
+    assert moved[0] @ moved[1] > clean[0] @ clean[1]  # uphill: the attack raises what was backpropagated
