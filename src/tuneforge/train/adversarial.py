@@ -7,7 +7,8 @@ that point is back-propagated as well: the model learns to keep its answer when 
 meaning space. It regularises, most where data is small or noisy, at the cost of a second forward and backward.
 
 The perturbation is applied to the output of the model's input-embedding module through a forward hook, so it
-works whether or not that module is trained (LoRA and other methods freeze it).
+works whether or not that module is trained (LoRA and other methods freeze it). It is normalised per row of the
+batch: the examples packed into one row (NER, chats) share one perturbation of length epsilon.
 """
 
 from __future__ import annotations
