@@ -29,6 +29,15 @@ def _block(method: str, llm_dir: Path) -> dict:
     }[method]
 
 
+def test_setfit_trains_on_the_descriptions_too(make_config, tmp_path: Path) -> None:
+    (tmp_path / "intents.yaml").write_text("refund: I want my money back\naccount: 我登录不了\n", encoding="utf-8")
+    block = _block("setfit", tmp_path) | {"descriptions": str(tmp_path / "intents.yaml")}
+    train_cfg = {"batch_size": 4, "lr": 1e-3, "max_length": 32, "seed": 3}
+    run = train(load_config(make_config(method=block, train=train_cfg)))
+    # (4 shots x 3 labels + 2 descriptions) x 2 iterations x 2 pairs = 56 pairs, batches of 4
+    assert json.loads((run / "metrics.json").read_text())["train"]["steps"] == 14
+
+
 @pytest.mark.parametrize("method", ["zeroshot-embed", "zeroshot-llm", "setfit"])
 def test_few_shot_run_contract(method: str, make_config, tiny_llama_dir: Path, tmp_path: Path) -> None:
     train_cfg = {"batch_size": 4, "lr": 1e-3, "max_length": 32, "seed": 3}

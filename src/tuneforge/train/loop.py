@@ -166,14 +166,13 @@ class _Trainer:
             last = i == len(micro_batches) - 1
             # DDP all-reduces gradients only on the last micro-batch of a step.
             sync = contextlib.nullcontext() if last else self.acc.no_sync(self.model)
-            if self.attack is None:
-                with sync, self.acc.autocast():
-                    loss = self._loss(batch, len(micro_batches))
-                    self.acc.backward(loss)
-            else:  # the clean pass needs no all-reduce of its own: the adversarial pass's sums both
-                with self.acc.no_sync(self.model), self.attack.watch(), self.acc.autocast():
-                    loss = self._loss(batch, len(micro_batches))
-                    self.acc.backward(loss)
+            # With FGM the clean pass needs no all-reduce of its own: the adversarial pass's sums both.
+            clean_sync = self.acc.no_sync(self.model) if self.attack else sync
+            watch = self.attack.watch() if self.attack else contextlib.nullcontext()
+            with clean_sync, watch, self.acc.autocast():
+                loss = self._loss(batch, len(micro_batches))
+                self.acc.backward(loss)
+            if self.attack:
                 with sync, self.attack.perturbed(), self.acc.autocast():
                     self.acc.backward(self._loss(batch, len(micro_batches)))
             total += loss.item()
