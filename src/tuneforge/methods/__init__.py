@@ -1,4 +1,5 @@
-"""Which parameters a run trains, and how. Each method is one `Method` entry in METHODS (see methods/base.py).
+"""Which parameters a run trains, and how: the method table. Each method is one `Method` entry in METHODS (see
+methods/base.py): the weight-adapting methods, and the zero-/few-shot methods that fit their model themselves.
 
 >>> from tuneforge.config import LoraMethod
 >>> model = apply_method(model, LoraMethod(name="lora", r=8))  # doctest: +SKIP
@@ -8,22 +9,14 @@
 
 from __future__ import annotations
 
-import torch
+from functools import cache
+from typing import TYPE_CHECKING, Any
 
-from tuneforge.config import MethodConfig
-from tuneforge.methods.adapter import apply_adapter
-from tuneforge.methods.base import Method, StepHook
-from tuneforge.methods.bitfit import apply_bitfit
-from tuneforge.methods.freeze import apply_freeze
-from tuneforge.methods.peft_methods import (
-    adalora_step_hook,
-    apply_adalora,
-    apply_ia3,
-    apply_lora,
-    apply_prefix,
-    apply_prompt,
-    apply_ptuning,
-)
+if TYPE_CHECKING:
+    import torch
+
+    from tuneforge.config import MethodConfig
+    from tuneforge.methods.base import Method, StepHook
 
 __all__ = ["METHODS", "Method", "apply_method", "count_parameters", "step_hook"]
 
@@ -33,28 +26,58 @@ def _apply_full(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
 
 
 _VIRTUAL_TOKENS = "it adds learned virtual tokens to every input, which a plain model has no place for"
-METHODS: dict[str, Method] = {
-    "full": Method(_apply_full),
-    "freeze": Method(apply_freeze),
-    "bitfit": Method(apply_bitfit),
-    "lora": Method(apply_lora),
-    "adalora": Method(apply_adalora, step_hook=adalora_step_hook),
-    "ia3": Method(apply_ia3),
-    "prefix": Method(apply_prefix, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
-    "prompt": Method(apply_prompt, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
-    "ptuning": Method(apply_ptuning, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
-    "adapter": Method(apply_adapter, cannot_merge="it adds bottleneck layers that a plain model does not have"),
-}
+
+
+@cache
+def _methods() -> dict[str, Method]:
+    # Built on first use: tuneforge.config reads the method blocks from methods/blocks.py, so importing this package
+    # must load neither torch nor the method modules (which import tuneforge.config).
+    from tuneforge.methods.adapter import apply_adapter
+    from tuneforge.methods.base import Method
+    from tuneforge.methods.bitfit import apply_bitfit
+    from tuneforge.methods.freeze import apply_freeze
+    from tuneforge.methods.peft_methods import (
+        adalora_step_hook,
+        apply_adalora,
+        apply_ia3,
+        apply_lora,
+        apply_prefix,
+        apply_prompt,
+        apply_ptuning,
+    )
+
+    return {
+        "full": Method(_apply_full),
+        "freeze": Method(apply_freeze),
+        "bitfit": Method(apply_bitfit),
+        "lora": Method(apply_lora),
+        "adalora": Method(apply_adalora, step_hook=adalora_step_hook),
+        "ia3": Method(apply_ia3),
+        "prefix": Method(apply_prefix, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
+        "prompt": Method(apply_prompt, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
+        "ptuning": Method(apply_ptuning, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
+        "adapter": Method(apply_adapter, cannot_merge="it adds bottleneck layers that a plain model does not have"),
+    }
+
+
+def __getattr__(name: str) -> Any:
+    if name == "METHODS":
+        return _methods()
+    if name in ("Method", "StepHook"):
+        from tuneforge.methods import base
+
+        return getattr(base, name)
+    raise AttributeError(f"module 'tuneforge.methods' has no attribute {name!r}")
 
 
 def apply_method(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
     """The model to train: `model` with only the method's parameters (and the head) left trainable."""
-    return METHODS[cfg.name].apply(model, cfg)
+    return _methods()[cfg.name].apply(model, cfg)
 
 
 def step_hook(model: torch.nn.Module, cfg: MethodConfig) -> StepHook | None:
     """What the training loop calls after each optimiser step for this method, if anything."""
-    make = METHODS[cfg.name].step_hook
+    make = _methods()[cfg.name].step_hook
     return make(model, cfg) if make else None
 
 

@@ -1,0 +1,135 @@
+"""The root of the config tree: the task, the model, and one block per stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from tuneforge.config.base import _Frozen
+from tuneforge.config.data import DataConfig
+from tuneforge.config.method import MethodConfig
+from tuneforge.config.tracking import TrackingConfig
+from tuneforge.config.train import TrainConfig
+from tuneforge.methods.blocks import FullMethod
+from tuneforge.tasks.causal_lm_sft.config import SftConfig
+from tuneforge.tasks.recommendation.config import RecommendConfig
+from tuneforge.tasks.tabular.config import TabularConfig
+
+__all__ = ["Config"]
+
+_MAIN_METRICS = {"token-classification": "entity_f1", "causal-lm-sft": "loss"}  # default early_stopping.metric
+_SFT_METHODS = ("lora", "full", "adalora", "ia3")  # methods that fit a causal LM with the pipeline's loss
+_ZERO_SHOT_METHODS = ("zeroshot-embed", "zeroshot-llm")
+_FEW_SHOT_METHODS = (*_ZERO_SHOT_METHODS, "setfit")  # methods that build their own model
+
+
+class Config(_Frozen):
+    task: Literal[
+        "text-classification", "token-classification", "causal-lm-sft", "tabular-classification", "recommendation"
+    ] = Field(
+        "text-classification",
+        description="What the model learns: a label per text, entity spans, chat answers (causal LM), a risk score "
+        "per table row, or items to recommend.",
+    )
+    model: str = Field("minilm", description="'minilm' (packaged offline MiniLM), a local HF dir or a hub id.")
+    pooling: Literal["auto", "mean", "cls"] = Field(
+        "auto",
+        description="text-classification: what the head reads. 'mean' averages the text's token vectors (how "
+        "sentence-embedding checkpoints such as the packaged MiniLM were trained), 'cls' the first token's; 'auto' "
+        "takes mean when the checkpoint's sentence-transformers config pools by mean, cls otherwise.",
+    )
+    head_init: Literal["random", "probe"] = Field(
+        "random",
+        description="text-classification: how the new head starts. probe: a logistic regression on the "
+        "untouched model's features (C picked on validation), then everything fine-tunes from there (LP-FT).",
+    )
+    extend_vocab: bool = Field(
+        False,
+        description="Add the training texts' pieces that the tokenizer maps to [UNK] (e.g. Chinese characters "
+        "with an English model) as new tokens; needs method full, which trains their embeddings.",
+    )
+    data: DataConfig
+    train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
+    method: MethodConfig = Field(default_factory=FullMethod, description="Which parameters are trained and how.")
+    output_dir: Path = Field(Path("runs/run"), description="Run directory: model, metrics, reports, checkpoints.")
+    tracking: TrackingConfig = Field(
+        default_factory=TrackingConfig, description="Tracking: 'mlflow', 'none' or a block."
+    )
+    tabular: TabularConfig | None = Field(None, description="tabular-classification: schema, policies, CV, costs.")
+    recommend: RecommendConfig | None = Field(None, description="task: recommendation: item file, columns, models.")
+    sft: SftConfig = Field(default_factory=SftConfig, description="causal-lm-sft: chat data, formatting, generation.")
+
+    @field_validator("tracking", mode="before")
+    @classmethod
+    def _tracking_shorthand(cls, value: Any) -> Any:
+        return {"backend": value} if isinstance(value, str) else value
+
+    @field_validator("method", mode="before")
+    @classmethod
+    def _method_shorthand(cls, value: Any) -> Any:
+        return {"name": value} if isinstance(value, str) else value
+
+    @model_validator(mode="before")
+    @classmethod
+    def _main_metric_of_task(cls, raw: Any) -> Any:
+        # For NER, early_stopping.metric defaults to its main score, entity_f1, unless the config names one.
+        if not isinstance(raw, dict) or raw.get("task") not in _MAIN_METRICS:
+            return raw
+        train = raw.get("train") or {}
+        stopping = train.get("early_stopping", {}) if isinstance(train, dict) else None
+        if isinstance(stopping, dict) and "metric" not in stopping:
+            metric = _MAIN_METRICS[raw["task"]]
+            return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": metric}}}
+        return raw
+
+    @model_validator(mode="after")
+    def _options_fit_the_task(self) -> Config:
+        if self.extend_vocab and self.method.name != "full":
+            raise ValueError(
+                f"extend_vocab adds token embeddings that only method full trains and saves, not {self.method.name}"
+            )
+        if self.task == "causal-lm-sft":
+            if self.method.name not in _SFT_METHODS:
+                raise ValueError(
+                    f"method {self.method.name} does not fit task causal-lm-sft (it is built for encoders "
+                    f"with a classification head); use one of {', '.join(_SFT_METHODS)}"
+                )
+            if self.data.format == "conll":
+                raise ValueError("data.format conll holds tagged tokens, not chats; use jsonl, csv, tsv or auto")
+            if self.train.class_weights != "none":
+                raise ValueError("train.class_weights is not supported for causal-lm-sft; use none")
+            return self
+        if self.task != "text-classification":
+            for key, value, default in (
+                ("pooling", self.pooling, "auto"),
+                ("train.label_smoothing", self.train.label_smoothing, 0.0),
+                ("head_init", self.head_init, "random"),
+            ):
+                if value != default:
+                    raise ValueError(f"{key} is an option of task text-classification, not {self.task}; leave it out")
+        if self.head_init == "probe" and self.method.name in _FEW_SHOT_METHODS:
+            raise ValueError(f"head_init: probe starts a trained head; method {self.method.name} fits its own")
+        if self.train.adversarial and self.method.name in _ZERO_SHOT_METHODS:
+            raise ValueError(f"train.adversarial needs training; method {self.method.name} trains nothing")
+        if self.task != "token-classification":
+            if self.data.format == "conll":
+                raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")
+            return self
+        if self.method.name in _FEW_SHOT_METHODS:
+            raise ValueError(f"method {self.method.name} classifies whole texts: it needs task: text-classification")
+        if self.data.clean.redact_pii:
+            raise ValueError(
+                "data.clean.redact_pii is not supported for token-classification: it moves entity offsets"
+            )
+        if self.train.class_weights != "none":
+            raise ValueError("train.class_weights is not supported for token-classification; use none")
+        if self.data.format in ("csv", "tsv", "parquet"):
+            raise ValueError(f"data.format {self.data.format} cannot hold entities; use conll, jsonl or auto")
+        return self
+
+    @property
+    def max_tokens(self) -> int:
+        """Token count above which a text is rejected as far over max_length."""
+        return self.data.max_tokens or 8 * self.train.max_length
