@@ -64,7 +64,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from transformers.utils import logging
 
-    from tuneforge.llm import ChatModel
+    from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel
 
     logging.set_verbosity_error()
     bot = ChatModel.load(args.model)

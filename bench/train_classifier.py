@@ -51,7 +51,7 @@ def _subset(path: Path, n: int | None, seed: int, out: Path) -> Path:
 
 def run_tuneforge(train: Path, dev: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from tuneforge.config import load_config
-    from tuneforge.run import train as run_training
+    from tuneforge.tasks import train as run_training
 
     cfg_path = work / "tuneforge.yaml"
     cfg_path.write_text(

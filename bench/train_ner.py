@@ -112,8 +112,8 @@ def _encode(tokenizer: Any, sentences: list[tuple[list[str], list[str]]], tags: 
 def _trainer_f1(model: Any, tokenizer: Any, test: Path, tags: list[str], max_length: int) -> dict[str, float]:
     """Test entity F1 of a Trainer model as run_ner.py users get it (each word's best tag; seqeval drops stray I-),
     and with tuneforge's valid-IOB2 decoding, which shows how much of a difference is decoding, not training."""
-    from tuneforge.evaluate.ner_metrics import entity_metrics
-    from tuneforge.tasks.token_classification import decode_tags
+    from tuneforge.tasks.token_classification.metrics import entity_metrics
+    from tuneforge.tasks.token_classification.task import decode_tags
 
     sentences = _read_conll(test)
     gold, best_tags, decoded = [], [], []
@@ -155,7 +155,7 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, s
     )
 
     from tuneforge.models import resolve_model
-    from tuneforge.tasks.token_classification import tag_set
+    from tuneforge.tasks.token_classification.task import tag_set
 
     path = resolve_model(args.model)
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -45,7 +45,7 @@ def _split(data: Path, seed: int, train_samples: int | None, work: Path) -> tupl
 
 def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path, system: str) -> dict[str, Any]:
     from tuneforge.config import load_config
-    from tuneforge.run import train as run_training
+    from tuneforge.tasks import train as run_training
 
     packing = "-padded" not in system  # tuneforge packs chats by default
     cfg_path = work / "tuneforge.yaml"
@@ -70,9 +70,9 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path,
 
 
 def _features(path: Path, tokenizer: Any, max_length: int) -> list[dict[str, Any]]:
-    from tuneforge.llm.chats import read_conversations
-    from tuneforge.llm.config import SftConfig
-    from tuneforge.llm.format import encode_chat
+    from tuneforge.tasks.causal_lm_sft.chats import read_conversations
+    from tuneforge.tasks.causal_lm_sft.config import SftConfig
+    from tuneforge.tasks.causal_lm_sft.format import encode_chat
 
     _, conversations, _ = read_conversations(path, "auto", "auto", SftConfig())
     out = []
@@ -86,10 +86,10 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, s
     from peft import LoraConfig, TaskType, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from tuneforge.llm.batching import pad_collate, token_losses
-    from tuneforge.llm.cache import hf_dir
     from tuneforge.methods.peft_methods import LORA_TARGETS
     from tuneforge.models import resolve_model
+    from tuneforge.tasks.causal_lm_sft.batching import pad_collate, token_losses
+    from tuneforge.tasks.causal_lm_sft.cache import hf_dir
 
     path = hf_dir(resolve_model(args.model))
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -210,7 +210,7 @@ def write_conll(path: Path, rows: list[tuple[str, list[tuple[int, int, str]]]]) 
     import sys
 
     sys.path.insert(0, str(HERE.parents[1] / "src"))
-    from tuneforge.data.tags import split_words
+    from tuneforge.tasks.token_classification.tags import split_words
 
     with path.open("w", encoding="utf-8") as handle:
         for text, spans in rows:

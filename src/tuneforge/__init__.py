@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__all__ = ["TextClassifier", "TokenClassifier", "load_config", "train"]
+__all__ = ["TextClassifier", "TokenClassifier", "load", "load_config", "train"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from tuneforge.classifier import TextClassifier
     from tuneforge.config import load_config
-    from tuneforge.run import train
-    from tuneforge.tagger import TokenClassifier
+    from tuneforge.tasks import load, train
+    from tuneforge.tasks.text_classification.estimator import TextClassifier
+    from tuneforge.tasks.token_classification.estimator import TokenClassifier
 
 _LAZY = {
-    "TextClassifier": "tuneforge.classifier",
-    "TokenClassifier": "tuneforge.tagger",
+    "TextClassifier": "tuneforge.tasks.text_classification.estimator",
+    "TokenClassifier": "tuneforge.tasks.token_classification.estimator",
+    "load": "tuneforge.tasks",
     "load_config": "tuneforge.config",
-    "train": "tuneforge.run",
+    "train": "tuneforge.tasks",
 }
 
 

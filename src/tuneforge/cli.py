@@ -61,7 +61,7 @@ def train(
 ) -> None:
     """Validate the data, fine-tune, evaluate and write the run directory."""
     from tuneforge.config import load_config
-    from tuneforge.run import train as run_training
+    from tuneforge.tasks import train as run_training
 
     cfg = load_config(config, overrides)
     _quiet_libraries()
@@ -74,12 +74,12 @@ def data_check(config: ConfigArg, overrides: SetOpt = None) -> None:
     """Validate and profile the data of a config; exits non-zero when rows are bad under on_error: fail."""
     from tuneforge.config import load_config
     from tuneforge.errors import DataError
-    from tuneforge.run import data_report
+    from tuneforge.tasks import check_data
 
     cfg = load_config(config, overrides)
     _quiet_libraries()
     try:
-        report = data_report(cfg)
+        report = check_data(cfg)
     except DataError as exc:
         # Every bad row, not the 50 that an ordinary error message shows.
         err = Console(stderr=True, highlight=False)
@@ -104,21 +104,20 @@ def predict(
 
     Classification adds label and score; NER entities with character offsets; tabular runs score the rows of
     --input; recommendation runs take --user or --text; chat runs (causal-lm-sft) answer each text."""
-    from tuneforge.predict import predict_file, predict_texts
+    from tuneforge.tasks import load
 
     if not text and input is None and not user:
         raise TuneforgeError("give texts with --text or a file with --input")
     if input is not None and output is None:
         raise TuneforgeError("--input needs --output (a .csv or .jsonl path)")
     _quiet_libraries()
+    estimator = load(run_dir)
     if user:
-        from tuneforge.recommend.commands import predict_records
-
-        predict_records(run_dir, [{"user": u} for u in user])
+        estimator.show([{"user": u} for u in user])
     if text:
-        predict_texts(run_dir, text)
+        estimator.show(text)
     if input is not None and output is not None:
-        predict_file(run_dir, input, output, text_column=text_column)
+        estimator.predict_file(input, output, text_column=text_column)
 
 
 @app.command()
@@ -128,10 +127,10 @@ def evaluate(
     data: Annotated[Path, typer.Option(help="Labelled CSV, TSV, JSONL or Parquet file; NER: CoNLL or span JSONL.")],
 ) -> None:
     """Evaluate a finished run on a labelled file; writes metrics and a report under RUN_DIR/evaluations/."""
-    from tuneforge.predict import evaluate_file
+    from tuneforge.tasks import load
 
     _quiet_libraries()
-    evaluate_file(run_dir, data)
+    load(run_dir).evaluate_file(data)
 
 
 @app.command()
@@ -156,7 +155,8 @@ def export(
 ) -> None:
     """Write a run's model as a plain Hugging Face model dir (--merge) or a GGUF file (--gguf); neither needs PEFT
     or tuneforge."""
-    from tuneforge.export import export_gguf, merge_run
+    from tuneforge.export import merge_run
+    from tuneforge.tasks.causal_lm_sft.gguf import export_gguf
 
     if merge == gguf:
         raise TuneforgeError(
@@ -175,7 +175,7 @@ def export(
 def compare(
     config: ConfigArg,
     methods: Annotated[
-        str, typer.Option(help="Comma-separated methods, e.g. full,lora,ia3; 'all' for every method.")
+        str, typer.Option(help="Comma-separated methods, e.g. full,lora,ia3; 'all': every method of the task.")
     ] = "all",
     lr: Annotated[list[str] | None, typer.Option("--lr", help="Learning rate of one method: --lr lora=1e-3")] = None,
     overrides: SetOpt = None,
@@ -183,10 +183,11 @@ def compare(
     """Train several methods with the same data, seed and budget; table and chart in OUTPUT_DIR/compare/."""
     from tuneforge.compare import compare as run_comparison
     from tuneforge.config import load_config, parse_overrides
-    from tuneforge.methods import METHODS
+    from tuneforge.tasks import TASKS
 
     cfg = load_config(config, overrides)
-    chosen = list(METHODS) if methods == "all" else [m.strip() for m in methods.split(",") if m.strip()]
+    named = [m.strip() for m in methods.split(",") if m.strip()]
+    chosen = list(TASKS[cfg.task].methods) if methods == "all" else named
     rates = {name: float(value) for name, value in parse_overrides(lr or []).items()}
     _quiet_libraries()
     run_comparison(cfg, chosen, rates)
@@ -314,10 +315,10 @@ def chat(
     stop: StopOpt = None,
 ) -> None:
     """Talk to a chat model in the terminal; answers stream as they are generated."""
-    from tuneforge.llm.files import chat_loop
+    from tuneforge.tasks.causal_lm_sft.files import chat_loop
 
     _quiet_libraries()
-    chat_loop(str(run_dir), system=system, temperature=temperature, max_new_tokens=max_new_tokens, stop=stop)
+    chat_loop(run_dir, system=system, temperature=temperature, max_new_tokens=max_new_tokens, stop=stop)
 
 
 @app.command()
@@ -332,11 +333,10 @@ def generate(
     stop: StopOpt = None,
 ) -> None:
     """Answer every question of a file with a chat model."""
-    from tuneforge.llm.files import generate_file
+    from tuneforge.tasks.causal_lm_sft.estimator import ChatRun
 
     _quiet_libraries()
-    generate_file(
-        str(run_dir),
+    ChatRun.load(run_dir).predict_file(
         input,
         output,
         batch_size=batch_size,

@@ -62,10 +62,9 @@ _COLUMNS = {  # key -> markdown header
 
 def compare(cfg: Config, methods: list[str], lrs: dict[str, float] | None = None) -> Path:
     """Train every method of `methods` not yet finished, then write the comparison; return its folder."""
-    from tuneforge.fewshot import FEW_SHOT
-    from tuneforge.methods import METHODS
+    from tuneforge.tasks import TASKS
 
-    known = [*METHODS, *FEW_SHOT]
+    known = list(TASKS[cfg.task].methods)
     unknown = [m for m in [*methods, *(lrs or {})] if m not in known]
     if unknown or not methods:
         raise ConfigError(f"unknown method(s) {', '.join(unknown) or '(none given)'}; choose from {', '.join(known)}")

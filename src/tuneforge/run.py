@@ -1,4 +1,6 @@
-"""The pipeline, one call per stage: data → task and model → method → training → evaluation → run directory."""
+"""The pipeline of the tasks that train through the shared loop, one call per stage: data → task and model →
+method → training → evaluation → run directory. Each task's row in TASKS calls it with its own `LoopTask` class;
+nothing here names a task."""
 
 from __future__ import annotations
 
@@ -14,24 +16,21 @@ from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from rich import get_console
 
-from tuneforge import recommend, tabular
 from tuneforge.config import Config, TrainConfig
 from tuneforge.data import PreparedData, write_rejected
 from tuneforge.errors import ConfigError
 from tuneforge.evaluate.plots import plot_learning_curve
-from tuneforge.export import save_model
-from tuneforge.fewshot import FEW_SHOT
 from tuneforge.methods import METHODS, apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
 from tuneforge.precision import cpu_has_native_bf16
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
-from tuneforge.tasks import TASKS, Task
-from tuneforge.tasks.probe import probe_head
+from tuneforge.rundir.saved import save_model
 from tuneforge.track.mlflow import NullTracker, start_tracking
 from tuneforge.train.loop import FitResult, fit
+from tuneforge.train.task import HeadInit, LoopTask, SelfFitting
 from tuneforge.vocab import coverage_warning, extend_vocabulary
 
-__all__ = ["check_data", "data_report", "train"]
+__all__ = ["check_loop_data", "train_in_loop"]
 
 _TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that are not validation scores
 
@@ -39,24 +38,17 @@ _TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that a
 def _tokenizer(cfg: Config) -> Any:
     from transformers import AutoTokenizer
 
-    from tuneforge.llm.cache import hf_dir  # a GGUF model: its dequantised copy, which holds the tokenizer
+    from tuneforge.tasks.causal_lm_sft.cache import (
+        hf_dir,  # a GGUF model: its dequantised copy, which holds the tokenizer
+    )
 
     return AutoTokenizer.from_pretrained(hf_dir(resolve_model(cfg.model)))
 
 
-def data_report(cfg: Config) -> Any:
-    """The data report of any task, without training; `.render()` shows it. DataError when rows are bad."""
-    if cfg.task == "tabular-classification":
-        return tabular.check_data(cfg).report
-    if cfg.task == "recommendation":
-        return recommend.check_data(cfg)
-    return check_data(cfg).report
-
-
-def check_data(cfg: Config) -> PreparedData:
-    """Validate and profile the data of a text task; raises DataError under `on_error: fail` when rows are bad."""
+def check_loop_data(cfg: Config, task_cls: type[LoopTask]) -> PreparedData:
+    """Validate and profile the data of a loop task; raises DataError under `on_error: fail` when rows are bad."""
     tokenizer = _tokenizer(cfg)
-    data = TASKS[cfg.task].prepare_data(cfg, tokenizer)
+    data = task_cls.prepare_data(cfg, tokenizer)
     _check_vocabulary(cfg, tokenizer, data)
     return data
 
@@ -78,7 +70,7 @@ def _check_vocabulary(cfg: Config, tokenizer: Any, data: PreparedData) -> list[s
     return added
 
 
-def _write_outputs(run_dir: Path, cfg: Config, task: Task, results: dict[str, Any]) -> None:
+def _write_outputs(run_dir: Path, cfg: Config, task: LoopTask, results: dict[str, Any]) -> None:
     plots = task.plots(run_dir, results)
     if results.get("history"):
         metric = cfg.train.early_stopping.metric if cfg.train.early_stopping else task.main_metric
@@ -88,13 +80,20 @@ def _write_outputs(run_dir: Path, cfg: Config, task: Task, results: dict[str, An
     write_text(run_dir / "report.md", task.render_report(f"{cfg.task}: {cfg.output_dir.name}", results, plots))
 
 
-def train(cfg: Config, *, resume: bool = False) -> Path:
-    """Run the whole pipeline for `cfg` and return the finished run directory."""
-    if cfg.task == "tabular-classification":
-        return tabular.train(cfg, resume=resume)
-    if cfg.task == "recommendation":
-        return recommend.train(cfg, resume=resume)
-    cfg = cfg.model_copy(update={"train": _with_batching(cfg)})  # what the run did, in its config.yaml too
+def train_in_loop(
+    cfg: Config,
+    task_cls: type[LoopTask],
+    *,
+    resume: bool = False,
+    self_fitting: SelfFitting | None = None,
+    init_head: HeadInit | None = None,
+) -> Path:
+    """Run the whole pipeline for `cfg` and return the finished run directory.
+
+    `self_fitting`: a zero-/few-shot method that builds its model its own way instead of the loop; `init_head`
+    starts the new head before the method is applied (text classification's linear probe).
+    """
+    cfg = cfg.model_copy(update={"train": _with_batching(cfg, task_cls)})  # what the run did, in its config.yaml too
     if cfg.train.threads:
         torch.set_num_threads(cfg.train.threads)
     # cpu=True lets Accelerate run DDP over gloo when launched with several processes on a machine without GPUs.
@@ -104,7 +103,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     accelerator = Accelerator(cpu=not torch.cuda.is_available(), mixed_precision=_precision(cfg.train.mixed_precision))
     set_seed(cfg.train.seed)
     tokenizer = _tokenizer(cfg)
-    data = TASKS[cfg.task].prepare_data(cfg, tokenizer)
+    data = task_cls.prepare_data(cfg, tokenizer)
     added_tokens = _check_vocabulary(cfg, tokenizer, data)
     main = accelerator.is_main_process
     if main:
@@ -113,7 +112,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     accelerator.wait_for_everyone()
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
-    few_shot = FEW_SHOT.get(cfg.method.name)  # zero-/few-shot methods fit their model their own way
+    few_shot = self_fitting
     probe: dict[str, Any] | None = None
     tracker = start_tracking(cfg, run_dir) if main else NullTracker()
     try:
@@ -121,13 +120,13 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
             fitted = few_shot.fit(cfg, data, run_dir, accelerator, resume)
             task, model, result, fit_seconds = fitted.task, fitted.model, fitted.result, fitted.seconds
         else:
-            task = TASKS[cfg.task].for_training(cfg, tokenizer, data)
+            task = task_cls.for_training(cfg, tokenizer, data)
             model = task.build_model(resolve_model(cfg.model))
             if added_tokens:  # new rows start at the mean embedding (transformers' default), then train
                 model.resize_token_embeddings(len(tokenizer))
-            if cfg.head_init == "probe":  # before the method: PEFT copies the head it finds into what it trains
+            if init_head:  # before the method: PEFT copies the head it finds into what it trains
                 eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
-                probe = probe_head(model, task, data.train, data.validation, batch_size=eval_batch)
+                probe = init_head(model, task, data.train, data.validation, batch_size=eval_batch)
             model = apply_method(model, cfg.method)
             result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
     except BaseException:
@@ -141,7 +140,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     if probe:
         results["train"]["head_probe"] = probe
     results["history"] = result.state.history
-    # model/, or adapter/ for PEFT methods; few-shot methods: see tuneforge/fewshot/
+    # model/, or adapter/ for PEFT methods; self-fitting methods save their own (text classification: fewshot/)
     saved = (
         few_shot.save(fitted, run_dir, cfg)
         if few_shot
@@ -164,7 +163,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
 
 def _fit(
     cfg: Config,
-    task: Task,
+    task: LoopTask,
     model: torch.nn.Module,
     data: PreparedData,
     run_dir: Path,
@@ -206,7 +205,7 @@ def _fit(
     return result, time.perf_counter() - started
 
 
-def _with_batching(cfg: Config) -> TrainConfig:
+def _with_batching(cfg: Config, task: type[LoopTask]) -> TrainConfig:
     """cfg.train with packing and group_by_length decided where they were left null (auto).
 
     Packed batches come in random order: packing already removes the padding, and length-sorted batches cost
@@ -214,8 +213,8 @@ def _with_batching(cfg: Config) -> TrainConfig:
     0.87 to 1.29 (bench/train_sft.py, 164 chats, 2 epochs); on CoNLL-2003 HF Trainer's grouping cost 1 entity-F1
     point after one epoch, ours 0.2-0.3 (bench/train_ner.py).
     """
-    task, method = TASKS[cfg.task], METHODS.get(cfg.method.name)  # few-shot methods are not in METHODS
-    can_pack = hasattr(task, "pack_collate") and not (method and method.virtual_tokens)
+    method = METHODS[cfg.method.name]
+    can_pack = hasattr(task, "pack_collate") and not method.virtual_tokens
     packing = can_pack if cfg.train.packing is None else cfg.train.packing
     if packing and not can_pack:
         why = f"method '{cfg.method.name}' adds virtual tokens" if hasattr(task, "pack_collate") else f"{cfg.task}"
@@ -224,7 +223,7 @@ def _with_batching(cfg: Config) -> TrainConfig:
     return cfg.train.model_copy(update={"packing": packing, "group_by_length": grouped})
 
 
-def _final_metrics(cfg: Config, task: Task, model: torch.nn.Module, data: PreparedData) -> dict[str, Any]:
+def _final_metrics(cfg: Config, task: LoopTask, model: torch.nn.Module, data: PreparedData) -> dict[str, Any]:
     eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
     results: dict[str, Any] = {"labels": data.labels}
     for split, examples in (("validation", data.validation), ("test", data.test)):
@@ -267,7 +266,7 @@ def _write_inputs(run_dir: Path, cfg: Config, data: PreparedData) -> None:
         write_rejected(run_dir / "rejected_rows.csv", data.rejected)
 
 
-def _manifest(cfg: Config, task: Task) -> dict[str, Any]:
+def _manifest(cfg: Config, task: LoopTask) -> dict[str, Any]:
     import transformers
 
     return {
@@ -280,7 +279,7 @@ def _manifest(cfg: Config, task: Task) -> dict[str, Any]:
     }
 
 
-def _print_summary(run_dir: Path, task: Task, results: dict[str, Any]) -> None:
+def _print_summary(run_dir: Path, task: LoopTask, results: dict[str, Any]) -> None:
     console = get_console()
     for split in ("validation", "test"):
         if split in results:

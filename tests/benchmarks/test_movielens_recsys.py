@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tuneforge.config import load_config
-from tuneforge.run import train
+from tuneforge.tasks import train
 
 REPO = Path(__file__).resolve().parents[2]
 DATASETS = Path(os.environ.get("TUNEFORGE_DATASETS", REPO.parent / "shared" / "datasets"))

@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from tuneforge.config import load_config
-from tuneforge.run import train
+from tuneforge.tasks import train
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 def test_cached_dequantised_model_equals_the_gguf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from tuneforge.llm.cache import hf_dir
     from tuneforge.models import pretrained_args, resolve_model
+    from tuneforge.tasks.causal_lm_sft.cache import hf_dir
 
     monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path))
     gguf = resolve_model("smollm2")

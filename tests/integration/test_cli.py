@@ -8,8 +8,8 @@ import yaml
 from transformers import AutoModelForSequenceClassification
 from typer.testing import CliRunner
 
-from tuneforge.classifier import TextClassifier
 from tuneforge.cli import app
+from tuneforge.tasks.text_classification.estimator import TextClassifier
 
 runner = CliRunner()
 

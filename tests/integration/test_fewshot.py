@@ -9,12 +9,14 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from tuneforge.classifier import TextClassifier
 from tuneforge.cli import app
 from tuneforge.config import load_config
 from tuneforge.errors import ConfigError, RunError
 from tuneforge.export import merge_run
-from tuneforge.run import check_data, train
+from tuneforge.run import check_loop_data
+from tuneforge.tasks import train
+from tuneforge.tasks.text_classification.estimator import TextClassifier
+from tuneforge.tasks.text_classification.task import TextClassification
 
 
 def _block(method: str, llm_dir: Path) -> dict:
@@ -61,7 +63,7 @@ def test_few_shot_run_contract(method: str, make_config, tiny_llama_dir: Path, t
 
     # Reloaded from the run dir, the model scores the test split exactly as at the end of training.
     classifier = TextClassifier.load(run)
-    test = check_data(cfg).test
+    test = check_loop_data(cfg, TextClassification).test
     again = classifier.task.evaluate_examples(classifier.model, test, batch_size=5)
     assert again["confusion"] == metrics["test"]["confusion"]
     assert again["loss"] == pytest.approx(metrics["test"]["loss"], abs=1e-5)

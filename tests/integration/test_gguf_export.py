@@ -16,8 +16,8 @@ from typer.testing import CliRunner
 
 from tuneforge.cli import app
 from tuneforge.errors import TuneforgeError
-from tuneforge.export import write_gguf
-from tuneforge.llm import ChatModel
+from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel
+from tuneforge.tasks.causal_lm_sft.gguf import write_gguf
 
 CHATML = (
     "{% for message in messages %}"

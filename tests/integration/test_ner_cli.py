@@ -11,8 +11,9 @@ from typer.testing import CliRunner
 
 from tuneforge.cli import app
 from tuneforge.config import load_config
-from tuneforge.run import check_data
-from tuneforge.tagger import TokenClassifier
+from tuneforge.run import check_loop_data
+from tuneforge.tasks.token_classification.estimator import TokenClassifier
+from tuneforge.tasks.token_classification.task import TokenClassification
 
 runner = CliRunner()
 
@@ -165,7 +166,7 @@ def test_methods_train_ner(block: dict, ner_config: Path, tmp_path: Path) -> Non
     assert metrics["train"]["trainable_parameters"] < 0.1 * metrics["train"]["total_parameters"]
 
     tagger = TokenClassifier.load(run)
-    test = check_data(load_config(run / "config.yaml")).test
+    test = check_loop_data(load_config(run / "config.yaml"), TokenClassification).test
     again = tagger.task.evaluate_examples(tagger.model, test, batch_size=16)
     assert again["entity_f1"] == metrics["test"]["entity_f1"] and again["per_tag"] == metrics["test"]["per_tag"]
     if block["name"] == "lora":

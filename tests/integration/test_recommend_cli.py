@@ -9,7 +9,7 @@ import yaml
 from typer.testing import CliRunner
 
 from tuneforge.cli import app
-from tuneforge.recommend import load
+from tuneforge.tasks import load
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "recsys"
 runner = CliRunner()

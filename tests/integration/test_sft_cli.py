@@ -10,7 +10,7 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from typer.testing import CliRunner
 
 from tuneforge.cli import app
-from tuneforge.llm import ChatModel
+from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel
 
 runner = CliRunner()
 

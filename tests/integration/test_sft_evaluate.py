@@ -12,8 +12,7 @@ from typer.testing import CliRunner
 from tuneforge.cli import app
 from tuneforge.config import load_config
 from tuneforge.errors import DataError
-from tuneforge.predict import evaluate_file
-from tuneforge.run import train
+from tuneforge.tasks import load, train
 
 runner = CliRunner()
 
@@ -63,7 +62,7 @@ def test_evaluate_reads_csv_question_answer(sft_run: tuple[Path, Path], tmp_path
     run, _ = sft_run
     data = tmp_path / "faq.csv"
     data.write_text("question,answer\n退货期限是多久?,签收后15天内可以申请退货。\nWhen will it arrive?,In 3-5 days.\n")
-    results = evaluate_file(run, data)
+    results = load(run).evaluate_file(data)
     assert results["size"] == 2 and results["answered"] == 2
     assert 0 <= results["rouge_l"] <= 100 and math.isfinite(results["base_perplexity"])
     assert (run / "evaluations" / "faq" / "report.md").is_file()
@@ -77,7 +76,7 @@ def test_bad_rows_give_file_line_errors(sft_run: tuple[Path, Path], tmp_path: Pa
         json.dumps(good) + "\n" + '{"messages": [{"role": "bot", "content": "hi"}]}\n' + '{"question": "no answer"}\n'
     )
     with pytest.raises(DataError) as caught:
-        evaluate_file(run, data)
+        load(run).evaluate_file(data)
     problems = "\n".join(caught.value.problems)
     assert f"{data}:2: field 'messages[0].role': unknown role 'bot'" in problems
     assert f"{data}:3: field 'answer'" in problems

@@ -10,9 +10,9 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
-from tuneforge import tabular
 from tuneforge.cli import app
 from tuneforge.errors import DataError
+from tuneforge.tasks import load
 
 DEMO = Path(__file__).resolve().parents[2] / "examples" / "credit"
 runner = CliRunner()
@@ -77,7 +77,7 @@ def test_train_compares_four_families_then_predicts_and_evaluates(tabular_config
         assert row["decision"] == ("bad" if row["probability"] >= manifest["threshold"] else "good")
         assert len(row["top_features"]) == 3 and {"feature", "value", "contribution"} <= set(row["top_features"][0])
 
-    predictor = tabular.load(run)
+    predictor = load(run)
     records = list(csv.DictReader((DEMO / "new_applications.csv").open(encoding="utf-8")))
     again = predictor.predict(records)
     assert [r["probability"] for r in again] == [r["probability"] for r in rows]

@@ -109,7 +109,7 @@ def test_packing_and_length_grouping(
     from tuneforge.run import _with_batching
 
     cfg = load_config(_write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n"), overrides)
-    train = _with_batching(cfg)
+    train = _with_batching(cfg, _loop_task(task))
     assert (train.packing, train.group_by_length) == (packed, grouped)
 
 
@@ -122,7 +122,16 @@ def test_packing_where_it_cannot_be_is_a_config_error(tmp_path: Path, task: str,
 
     cfg = load_config(_write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n"), [*overrides, "train.packing=true"])
     with pytest.raises(ConfigError, match="train.packing"):
-        _with_batching(cfg)
+        _with_batching(cfg, _loop_task(task))
+
+
+def _loop_task(name: str) -> type:
+    from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
+    from tuneforge.tasks.text_classification.task import TextClassification
+    from tuneforge.tasks.token_classification.task import TokenClassification
+
+    classes = {"text-classification": TextClassification, "token-classification": TokenClassification}
+    return {**classes, "causal-lm-sft": CausalLMSft}[name]
 
 
 @pytest.mark.parametrize(("bf16_instructions", "expected"), [(True, "bf16"), (False, "no")])

@@ -4,7 +4,7 @@ import pytest
 import torch
 from transformers import AutoModelForSequenceClassification
 
-from tuneforge.tasks.first_token import first_token_last_layer
+from tuneforge.tasks.text_classification.first_token import first_token_last_layer
 
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])

@@ -9,6 +9,7 @@ import tempfile
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from tuneforge.config import CleanConfig, DataConfig
 from tuneforge.data.dedup import Dedup, dedup, remove_leakage
@@ -17,7 +18,6 @@ from tuneforge.data.read import read_table
 from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
 from tuneforge.data.rows import Example, RowError, Table
 from tuneforge.data.split import split_off
-from tuneforge.data.tags import TaggedText
 from tuneforge.data.validate import CheckedTable, TokenCounter, check_table
 from tuneforge.errors import DataError
 
@@ -29,10 +29,11 @@ _SHOWN_CONFLICTS = 5  # conflict groups kept in the report as examples
 
 @dataclass
 class PreparedData:
-    # Examples for text classification; TaggedTexts (words and IOB2 tags) for token classification.
-    train: list[Example] | list[TaggedText]
-    validation: list[Example] | list[TaggedText]
-    test: list[Example] | list[TaggedText]
+    # The task's own examples: Examples for text classification, a task's own kind for the others (NER: words
+    # and IOB2 tags, chats: conversations).
+    train: list[Any]
+    validation: list[Any]
+    test: list[Any]
     labels: list[str]  # declared order if data.labels is set, else the sorted labels (NER: entity types) of train
     report: DataReport
     rejected: list[RowError]  # problems of the dropped rows (on_error: skip); a row may have several

@@ -1,7 +1,8 @@
-"""What leaves a run: the trained weights (a full model or an adapter), loading them back, and merged exports."""
+"""What leaves a run besides the run directory: a merged plain model dir (`tuneforge export --merge`).
 
-from tuneforge.export.gguf import export_gguf, write_gguf
+GGUF files for llama.cpp are a causal-LM export: tuneforge.tasks.causal_lm_sft.gguf.
+"""
+
 from tuneforge.export.merge import merge_model, merge_run
-from tuneforge.export.saved import load_model, save_model, saved_dir
 
-__all__ = ["export_gguf", "load_model", "merge_model", "merge_run", "save_model", "saved_dir", "write_gguf"]
+__all__ = ["merge_model", "merge_run"]

@@ -18,31 +18,22 @@ __all__ = ["check_mergeable", "fold_weights", "merge_model", "merge_run"]
 
 def merge_run(run_dir: Path, output: Path | None = None) -> Path:
     """`tuneforge export RUN_DIR --merge`: the run's model as a plain model dir, by default RUN_DIR/merged."""
-    from tuneforge.classifier import TextClassifier
-    from tuneforge.tagger import TokenClassifier
+    from tuneforge.tasks import load
 
     manifest = read_json(run_dir / "manifest.json")
     method = manifest.get("method", "full")
     check_mergeable(method)  # before the seconds spent loading
-    if manifest.get("task") == "causal-lm-sft":
-        from tuneforge.llm import ChatModel
-
-        chat = ChatModel.load(run_dir)
-        model, tokenizer = chat.model, chat.tokenizer
-    else:
-        estimator = TokenClassifier if manifest.get("task") == "token-classification" else TextClassifier
-        loaded = estimator.load(run_dir)
-        model, tokenizer = loaded.model, loaded.task.tokenizer
-    output = merge_model(model, tokenizer, method, output or run_dir / "merged")
+    estimator = load(run_dir)
+    if not hasattr(estimator, "tokenizer"):
+        raise RunError(f"{run_dir} holds a {manifest.get('task')} run, which has no transformers model to merge")
+    output = merge_model(estimator.model, estimator.tokenizer, method, output or run_dir / "merged")
     get_console().print(f"merged {method} model written to [bold]{output}[/]")
     return output
 
 
 def check_mergeable(method: str) -> None:
     """RunError when `method` adds computation that a plain model cannot express (virtual tokens, adapters)."""
-    from tuneforge.fewshot import FEW_SHOT
-
-    reason = FEW_SHOT[method].cannot_merge if method in FEW_SHOT else METHODS[method].cannot_merge
+    reason = METHODS[method].cannot_merge
     if reason:
         raise RunError(
             f"method '{method}' cannot be merged into a plain model: {reason}. "

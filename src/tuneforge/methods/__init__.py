@@ -26,6 +26,9 @@ def _apply_full(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
 
 
 _VIRTUAL_TOKENS = "it adds learned virtual tokens to every input, which a plain model has no place for"
+_EMBEDDINGS = "it compares sentence embeddings with label vectors, which a sequence classifier cannot express"
+_LLM_SCORED = "it scores label answers with a causal LM, which is no sequence classifier"
+_MEAN_POOLED = "its head reads mean-pooled sentence embeddings, which a sequence classifier does not compute"
 
 
 @cache
@@ -57,6 +60,10 @@ def _methods() -> dict[str, Method]:
         "prompt": Method(apply_prompt, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
         "ptuning": Method(apply_ptuning, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
         "adapter": Method(apply_adapter, cannot_merge="it adds bottleneck layers that a plain model does not have"),
+        # Zero-/few-shot: they fit their model themselves; text classification's fewshot/ package holds their code.
+        "zeroshot-embed": Method(None, cannot_merge=_EMBEDDINGS),
+        "zeroshot-llm": Method(None, cannot_merge=_LLM_SCORED),
+        "setfit": Method(None, cannot_merge=_MEAN_POOLED),
     }
 
 
@@ -72,7 +79,10 @@ def __getattr__(name: str) -> Any:
 
 def apply_method(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
     """The model to train: `model` with only the method's parameters (and the head) left trainable."""
-    return _methods()[cfg.name].apply(model, cfg)
+    apply = _methods()[cfg.name].apply
+    if apply is None:
+        raise ValueError(f"method {cfg.name} fits its model itself; it adapts no given model")
+    return apply(model, cfg)
 
 
 def step_hook(model: torch.nn.Module, cfg: MethodConfig) -> StepHook | None:

@@ -18,7 +18,8 @@ StepHook = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class Method:
-    """One entry of METHODS.
+    """One entry of METHODS: a weight-adapting method, applied to a model the shared loop then trains, or (with
+    `apply` None) a method that fits its model itself (zero-/few-shot; the task that offers it holds its code).
 
     `apply(model, cfg)` marks (or adds) what is trained and returns the model to train; `cannot_merge` says why
     `tuneforge export --merge` cannot fold the trained weights into a plain model (None: it can); `virtual_tokens`
@@ -27,10 +28,15 @@ class Method:
     (AdaLoRA's rank reallocation).
     """
 
-    apply: Callable[[torch.nn.Module, Any], torch.nn.Module]
+    apply: Callable[[torch.nn.Module, Any], torch.nn.Module] | None
     cannot_merge: str | None = None
     virtual_tokens: bool = False  # prepends learned tokens to every input: no packing
     step_hook: Callable[[torch.nn.Module, Any], StepHook] | None = None
+
+    @property
+    def fits_itself(self) -> bool:
+        """True for zero-/few-shot methods: no gradient training of the task's model by the loop."""
+        return self.apply is None
 
 
 def head_modules(model: torch.nn.Module) -> list[str]:

@@ -6,6 +6,13 @@
   QLoRA (Dettmers et al. 2023) found all linear layers needed to match full fine-tuning, and at r=8 that is
   1.5% of MiniLM-L6's weights. The pooler is included because BERT's classifier reads it and it is pretrained
   for next-sentence prediction, not for the user's labels. PEFT's own BERT default (query, value) trains 0.3%.
+- Mean pooling (tasks/text_classification/mean_pooling.py) appends a layer and resets the pooler, which the
+  stock checkpoint lacks: both travel whole in the adapter as `modules_to_save`, so no PEFT method adapts them
+  (PEFT never targets a module it saves whole). The pooling layer stays frozen, as built (a mean); the reset pooler
+  trains with the head. Loaded with plain PEFT, the adapter's base is the stock checkpoint with one layer more,
+  whose random last layer and pooler the adapter then replaces:
+  `PeftModel.from_pretrained(AutoModelForSequenceClassification.from_pretrained(base, num_labels=k,
+  num_hidden_layers=n + 1), "adapter")`, n being the checkpoint's own layer count (MiniLM-L6: 7).
 - Prefix tuning on encoders with absolute positions: the prefix exists only as keys and values, so the text
   keeps positions 0..L-1 as in pre-training; PEFT would shift them by the prefix length, as for a decoder cache.
 - Prompt tuning and p-tuning put their virtual tokens before [CLS]: the head then reads the first virtual token,
@@ -22,6 +29,7 @@ import torch
 from tuneforge.config import AdaLoraMethod, IA3Method, LoraMethod, PrefixMethod, PromptMethod, PTuningMethod
 from tuneforge.errors import ConfigError
 from tuneforge.methods.base import StepHook, head_modules
+from tuneforge.tasks.text_classification.mean_pooling import pooling_modules
 
 __all__ = [
     "LORA_TARGETS",
@@ -54,11 +62,17 @@ def _wrap(model: torch.nn.Module, peft_config: Any, method: str) -> torch.nn.Mod
     from peft import get_peft_model
 
     extra_heads = [name for name in head_modules(model) if name not in _PEFT_HEADS]
-    peft_config.modules_to_save = extra_heads or None
+    pooling = pooling_modules(model)
+    peft_config.modules_to_save = extra_heads + pooling or None
     try:
         wrapped = get_peft_model(model, peft_config)
     except ValueError as exc:  # PEFT's own check of targets and sizes
         raise ConfigError(f"method '{method}': {exc}") from None
+    if pooling:  # saved whole so that the adapter loads onto the stock checkpoint, but not trained
+        layer = f".{pooling[0]}."
+        for name, param in wrapped.named_parameters():
+            if layer in f".{name}":
+                param.requires_grad_(False)
     return _finish(wrapped)
 
 

@@ -24,7 +24,7 @@ from tuneforge.serve.keys import KeyStore
 from tuneforge.serve.limits import BodySizeLimit, RateLimiter
 from tuneforge.serve.metrics import Metrics, RequestMetrics
 from tuneforge.serve.predlog import PredictionLog
-from tuneforge.serve.registry import RECORD_TASKS, ModelRegistry, load_model
+from tuneforge.serve.registry import ModelRegistry, load_model
 from tuneforge.serve.routes import admin, chat, feedback, health, predict
 from tuneforge.serve.settings import Settings
 
@@ -85,7 +85,7 @@ async def _load_all(state: ServeState, models: dict[str, Path]) -> None:
             state.load_error = f"model '{name}' from {path}: {type(exc).__name__}: {exc}"
             log.error("loading failed: %s", state.load_error)
             return
-        if served.predictor is not None and served.task not in RECORD_TASKS:
+        if served.inputs == "texts":
             state.batchers[name] = _batcher(state, name)
         state.registry.swap(served)
         log.info("model %s (%s) loaded from %s in %.1f s", name, served.task, path, time.perf_counter() - started)

@@ -12,8 +12,9 @@ from tuneforge.errors import ConfigError
 from tuneforge.serve import export
 from tuneforge.serve.db import connect
 from tuneforge.serve.keys import KeyStore
-from tuneforge.serve.registry import parse_model_arg, task_of
+from tuneforge.serve.registry import parse_model_arg
 from tuneforge.serve.settings import Settings
+from tuneforge.tasks import task_of
 
 __all__ = ["export_feedback", "key_store", "serve"]
 

@@ -1,20 +1,62 @@
-"""Tasks: what a model learns. Each is one class following `tasks.base.Task`, listed once in TASKS.
+"""The task table: every task is one `TaskSpec` row of TASKS (see tasks/base.py), its code in its own folder.
 
->>> TASKS["token-classification"]  # doctest: +SKIP
-<class 'tuneforge.tasks.token_classification.TokenClassification'>
+`train`, `check_data` and `load` are the only doors into a task for the rest of tuneforge and for users:
+
+>>> run_dir = tuneforge.train(load_config("configs/demo.yaml"))  # doctest: +SKIP
+>>> tuneforge.load(run_dir).predict(["Where is my parcel?"])  # doctest: +SKIP
 """
 
 from __future__ import annotations
 
-from tuneforge.tasks.base import Task
-from tuneforge.tasks.causal_lm_sft import CausalLMSft
-from tuneforge.tasks.text_classification import TextClassification
-from tuneforge.tasks.token_classification import TokenClassification
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["TASKS", "Task"]
+from tuneforge.errors import RunError
+from tuneforge.tasks.base import Estimator, FeedbackFormat, TaskSpec
+from tuneforge.tasks.causal_lm_sft import CAUSAL_LM_SFT
+from tuneforge.tasks.recommendation import RECOMMENDATION
+from tuneforge.tasks.tabular import TABULAR_CLASSIFICATION
+from tuneforge.tasks.text_classification import TEXT_CLASSIFICATION
+from tuneforge.tasks.token_classification import TOKEN_CLASSIFICATION
 
-TASKS: dict[str, type[Task]] = {
-    "text-classification": TextClassification,
-    "token-classification": TokenClassification,
-    "causal-lm-sft": CausalLMSft,
+if TYPE_CHECKING:
+    from tuneforge.config import Config
+
+__all__ = ["TASKS", "Estimator", "FeedbackFormat", "TaskSpec", "check_data", "load", "task_of", "train"]
+
+TASKS: dict[str, TaskSpec] = {
+    spec.name: spec
+    for spec in (TEXT_CLASSIFICATION, TOKEN_CLASSIFICATION, CAUSAL_LM_SFT, TABULAR_CLASSIFICATION, RECOMMENDATION)
 }
+
+
+def train(cfg: Config, *, resume: bool = False) -> Path:
+    """Run the whole pipeline of `cfg.task` and return the finished run directory."""
+    return TASKS[cfg.task].train(cfg, resume)
+
+
+def check_data(cfg: Config) -> Any:
+    """The data report of `cfg` without training (`.render()` shows it); DataError when rows are bad."""
+    return TASKS[cfg.task].check_data(cfg)
+
+
+def task_of(path: Path) -> tuple[TaskSpec, str]:
+    """The task of a run directory (its manifest) or of a plain model dir that a task serves as it is, and the
+    name it goes by there (the task's, or the plain dir's kind: "causal-lm")."""
+    from tuneforge.rundir import read_manifest
+
+    if (path / "manifest.json").is_file():
+        name = read_manifest(path).get("task", "text-classification")
+        if name not in TASKS:
+            raise RunError(f"{path}: task '{name}' is not known to this tuneforge; tasks: {', '.join(TASKS)}")
+        return TASKS[name], name
+    for spec in TASKS.values():
+        if spec.plain_dir and (kind := spec.plain_dir(path)):
+            return spec, kind
+    raise RunError(f"{path}: neither a tuneforge run dir (manifest.json) nor a Hugging Face causal-LM dir")
+
+
+def load(run_dir: str | Path) -> Estimator:
+    """The estimator of a finished run: `predict(inputs)`, `show`, `predict_file`, `evaluate_file`."""
+    path = Path(run_dir)
+    return task_of(path)[0].load(path)

@@ -1,76 +1,83 @@
-"""What the pipeline needs of a task. A task is one class in one file and one entry in `tasks.TASKS`.
+"""What a task is: one `TaskSpec` row of `tasks.TASKS`, and the estimator its `load` returns.
 
-`run.train` calls, in order: `prepare_data` (read, validate, split, report), `for_training` (the task object of
-this run: label set, tokenizer, lengths), `build_model`, then `encode_examples`/`collate`/`loss`/`evaluate` inside
-the task-agnostic training loop, and finally `evaluate_examples`, `plots`, `render_report`, `headline` and
-`manifest` to write the run directory.
+Everything outside a task's own folder reaches the task through its row: `tuneforge train` calls `train`,
+`data check` calls `check_data`, `predict`/`evaluate`/`serve` call `load` and then the estimator's methods,
+`feedback export` writes rows with `feedback`, and the config validator reads `methods`, `options` and `rules`.
+A row imports nothing heavy: each callable imports its task's modules when it runs, so `tuneforge --help` stays fast.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
-
-import torch
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 if TYPE_CHECKING:
-    from accelerate import Accelerator
-    from transformers import PreTrainedTokenizerBase
-
     from tuneforge.config import Config
-    from tuneforge.data import PreparedData
+    from tuneforge.data import DataReport
 
-__all__ = ["Batch", "Feature", "Task"]
+__all__ = ["Estimator", "FeedbackFormat", "InputKind", "TaskSpec"]
 
-Feature = dict[str, Any]  # one encoded example: `input_ids` plus the task's targets
-Batch = dict[str, torch.Tensor]
+InputKind = Literal["texts", "records", "chats"]
+"""What one prediction takes: a text, a JSON object (a table row, a user), or a chat."""
 
 
-class Task(Protocol):
-    labels: list[str]  # what the model's head predicts, in id order (class names, or NER tags)
-    main_metric: str  # the validation score shown when early stopping watches none
+class Estimator(Protocol):
+    """A finished run, loaded: what `tuneforge.load(run_dir)` returns for every task."""
 
-    @classmethod
-    def prepare_data(cls, cfg: Config, tokenizer: PreTrainedTokenizerBase) -> PreparedData:
-        """Read, validate, clean and split the data files of `cfg`, with a DataReport."""
+    def predict(self, inputs: list[Any]) -> list[Any]:
+        """One result per input, in the task's own Python form."""
         ...
 
-    @classmethod
-    def for_training(cls, cfg: Config, tokenizer: PreTrainedTokenizerBase, data: PreparedData) -> Task:
-        """The task object of one training run."""
+    def predict_json(self, inputs: list[Any]) -> list[dict[str, Any]]:
+        """One JSON-able object per input: what the HTTP API returns."""
         ...
 
-    def build_model(self, model_path: str) -> torch.nn.Module:
-        """A pretrained encoder with a fresh head for `labels`, label names in its config."""
+    def show(self, inputs: list[Any]) -> None:
+        """Print the predictions of a few inputs as a table (`tuneforge predict --text`)."""
         ...
 
-    def encode_examples(self, examples: Sequence[Any]) -> list[Feature]: ...
-
-    def collate(self, features: Sequence[Feature]) -> Batch: ...
-
-    def loss(self, model: torch.nn.Module, batch: Batch) -> torch.Tensor: ...
-
-    def evaluate(
-        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, accelerator: Accelerator | None
-    ) -> dict[str, float]:
-        """Validation scores during training; early stopping watches one of them."""
+    def predict_file(self, source: Path, output: Path, *, text_column: str | None = None) -> None:
+        """Write the predictions of every row of `source` to `output`, keeping the input columns."""
         ...
 
-    def evaluate_examples(self, model: torch.nn.Module, examples: Sequence[Any], *, batch_size: int) -> dict[str, Any]:
-        """Every metric and table of one labelled split, for metrics.json and report.md."""
+    def evaluate_file(self, source: Path) -> dict[str, Any]:
+        """Scores on a labelled file read as in training; also written under RUN_DIR/evaluations/."""
         ...
 
-    def plots(self, run_dir: Path, results: dict[str, Any]) -> dict[str, str]:
-        """Write the task's PNGs into `run_dir`; returns caption -> file name."""
-        ...
 
-    def render_report(self, title: str, results: dict[str, Any], plots: dict[str, str] | None = None) -> str: ...
+@dataclass(frozen=True)
+class FeedbackFormat:
+    """How the server's feedback on a task's predictions becomes a training file the task reads.
 
-    def headline(self, split_results: dict[str, Any]) -> str:
-        """One line of the main scores of a split, for the terminal."""
-        ...
+    `write(records, output, options)` gets, per prediction with feedback, a dict with the logged `input`, the
+    model's `output`, the latest `correction` and `rating`, and writes them; it returns (rows written, reasons
+    rows were left out -> count).
+    """
 
-    def manifest(self) -> dict[str, Any]:
-        """What `load(run_dir)` needs besides the model: labels, max_length, ..."""
-        ...
+    suffixes: tuple[str, ...]  # file suffixes the task reads
+    unit: str  # what a written row is, for the summary line ("labelled texts", "conversations")
+    write: Callable[[list[dict[str, Any]], Path, dict[str, Any]], tuple[int, dict[str, int]]]
+
+
+def _no_rules(cfg: Config) -> list[str]:
+    return []
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One task: its name in configs and manifests, and what the rest of tuneforge may ask of it."""
+
+    name: str
+    inputs: InputKind
+    main_metric: str  # the score early stopping watches unless the config names another
+    methods: tuple[str, ...]  # names in METHODS this task can train with
+    check_data: Callable[[Config], DataReport]  # validate and profile the data without training
+    train: Callable[[Config, bool], Path]  # (cfg, resume) -> the finished run directory
+    load: Callable[[Path], Estimator]  # a finished run directory -> its estimator
+    options: tuple[str, ...] = ()  # top-level config keys only this task reads (e.g. "pooling", "tabular")
+    rules: Callable[[Config], list[str]] = _no_rules  # the task's own config rules, one message per problem
+    feedback: FeedbackFormat | None = None  # None: its feedback cannot be exported as training data
+    # Also serves a folder that is no run (a plain HF model dir): the kind it names such a folder, or None.
+    plain_dir: Callable[[Path], str | None] | None = None

@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 
 from tuneforge.config import DataConfig, NerDataConfig
-from tuneforge.data.conll import read_conll
-from tuneforge.data.prepare_ner import prepare_tagged_data, read_tagged
-from tuneforge.data.tags import detect_scheme, entities_of, split_words, to_iob2
 from tuneforge.errors import DataError
+from tuneforge.tasks.token_classification.conll import read_conll
+from tuneforge.tasks.token_classification.prepare import prepare_tagged_data, read_tagged
+from tuneforge.tasks.token_classification.tags import detect_scheme, entities_of, split_words, to_iob2
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -11,9 +11,15 @@ from pydantic import TypeAdapter
 from tuneforge.config import MethodConfig, load_config
 from tuneforge.data import Example
 from tuneforge.errors import ConfigError, DataError
-from tuneforge.fewshot.base import label_name
-from tuneforge.fewshot.setfit import _ranking_loss, described, make_pairs, ranking_batches, sample_shots
-from tuneforge.fewshot.zeroshot_embed import label_texts
+from tuneforge.tasks.text_classification.fewshot.base import label_name
+from tuneforge.tasks.text_classification.fewshot.setfit import (
+    _ranking_loss,
+    described,
+    make_pairs,
+    ranking_batches,
+    sample_shots,
+)
+from tuneforge.tasks.text_classification.fewshot.zeroshot_embed import label_texts
 
 LABELS = ["a", "b", "c"]
 EXAMPLES = [

@@ -4,8 +4,8 @@ import pytest
 import torch
 from transformers import LlamaForCausalLM
 
-from tuneforge.fewshot import zeroshot_llm
-from tuneforge.fewshot.zeroshot_llm import LabelScorer
+from tuneforge.tasks.text_classification.fewshot import zeroshot_llm
+from tuneforge.tasks.text_classification.fewshot.zeroshot_llm import LabelScorer
 
 # 19 answers of 1 to 4 tokens: more than one batch of answers, and padding inside each batch.
 ANSWERS = [[5 + i, *range(20, 20 + i % 4)] for i in range(19)]

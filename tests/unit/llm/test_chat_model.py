@@ -4,7 +4,7 @@ token-by-token stream decodes as transformers' generate does, counts its tokens 
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from tuneforge.llm.chat_model import ChatModel, trim_at_stop
+from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel, trim_at_stop
 
 QUESTIONS = [
     [{"role": "user", "content": "退货期限是多久?"}],

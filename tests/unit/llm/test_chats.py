@@ -7,8 +7,8 @@ import pytest
 
 from tuneforge.config import Config
 from tuneforge.errors import ConfigError, DataError
-from tuneforge.llm.chats import read_conversations
-from tuneforge.llm.config import SftConfig
+from tuneforge.tasks.causal_lm_sft.chats import read_conversations
+from tuneforge.tasks.causal_lm_sft.config import SftConfig
 
 
 def _jsonl(path: Path, rows: list) -> Path:
@@ -76,7 +76,7 @@ def _config(tmp_path: Path, **extra) -> Config:
 def test_over_length_policy_and_fail_mode(tmp_path: Path, tiny_llama_dir: Path) -> None:
     from transformers import AutoTokenizer
 
-    from tuneforge.tasks.causal_lm_sft import CausalLMSft
+    from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_llama_dir)
     rows = [{"question": f"question {i}", "answer": "short"} for i in range(10)] + [

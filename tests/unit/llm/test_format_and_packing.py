@@ -3,8 +3,8 @@
 import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 
-from tuneforge.llm.batching import pack_collate, pad_collate, token_losses
-from tuneforge.llm.format import IGNORE, encode_chat
+from tuneforge.tasks.causal_lm_sft.batching import pack_collate, pad_collate, token_losses
+from tuneforge.tasks.causal_lm_sft.format import IGNORE, encode_chat
 
 CHATS = [
     [{"role": "user", "content": "退货期限是多久?"}, {"role": "assistant", "content": "签收后15天内可以退货。"}],

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tuneforge.llm.metrics import exact_match, rouge_l, score_answers, tokens
+from tuneforge.tasks.causal_lm_sft.metrics import exact_match, rouge_l, score_answers, tokens
 
 
 def test_chinese_is_scored_per_character() -> None:

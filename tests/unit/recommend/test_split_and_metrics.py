@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
-from tuneforge.recommend.data import Interactions
-from tuneforge.recommend.metrics import random_expectation, ranking_metrics
-from tuneforge.recommend.split import split_interactions
+from tuneforge.tasks.recommendation.data import Interactions
+from tuneforge.tasks.recommendation.metrics import random_expectation, ranking_metrics
+from tuneforge.tasks.recommendation.split import split_interactions
 
 
 def _data(rows: list[tuple[str, int]]) -> Interactions:

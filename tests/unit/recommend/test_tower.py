@@ -3,8 +3,8 @@
 import numpy as np
 import torch
 
-from tuneforge.recommend.config import TowerConfig
-from tuneforge.recommend.tower import TwoTower, collate, next_item_examples, next_item_loss, pad_history
+from tuneforge.tasks.recommendation.config import TowerConfig
+from tuneforge.tasks.recommendation.tower import TwoTower, collate, next_item_examples, next_item_loss, pad_history
 
 
 def test_history_is_right_aligned_and_truncated_to_the_most_recent() -> None:

@@ -37,7 +37,7 @@ def write_labelled_csv(path: Path, per_label: int = 12) -> Path:
 def train_tiny_run(model_dir: Path, data: Path, output: Path) -> Path:
     """One epoch of the tiny BERT on `data`; a real, complete run dir in a few seconds."""
     from tuneforge.config import load_config
-    from tuneforge.run import train
+    from tuneforge.tasks import train
 
     cfg = {
         "task": "text-classification",

@@ -26,14 +26,14 @@ def test_predict_returns_labels_probabilities_and_ids(serve_client, classifier_r
         assert abs(sum(prediction["probabilities"].values()) - 1) < 1e-4
         assert prediction["probabilities"][prediction["label"]] == prediction["score"]
 
-    from tuneforge.classifier import TextClassifier
+    from tuneforge.tasks.text_classification.estimator import TextClassifier
 
     direct = TextClassifier.load(classifier_run).predict(TEXTS)
     assert [p["label"] for p in body["predictions"]] == [p.label for p in direct]
 
 
 def test_precision_setting_runs_text_models_in_bf16_or_fp32(serve_client, classifier_run) -> None:
-    from tuneforge.classifier import TextClassifier
+    from tuneforge.tasks.text_classification.estimator import TextClassifier
 
     direct = [p.score for p in TextClassifier.load(classifier_run).predict(TEXTS)]
     scores = {}

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import text
 
 from tuneforge.errors import ConfigError, DataError
-from tuneforge.llm.chats import read_conversations
-from tuneforge.llm.config import SftConfig
 from tuneforge.serve.export import export_feedback
 from tuneforge.serve.feedback import FeedbackStore, LoggedChat, LoggedPrediction
+from tuneforge.tasks.causal_lm_sft.chats import read_conversations
+from tuneforge.tasks.causal_lm_sft.config import SftConfig
 
 # (turns of the request, the model's answer)
 CHATS = [

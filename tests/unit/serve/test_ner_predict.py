@@ -17,7 +17,7 @@ RECORDS = [
 
 def test_ner_predict_returns_spans(serve_client, tiny_model_dir: Path, tmp_path: Path) -> None:
     from tuneforge.config import load_config
-    from tuneforge.run import train
+    from tuneforge.tasks import train
 
     data = tmp_path / "ner.jsonl"
     lines = [
@@ -47,6 +47,6 @@ def test_ner_predict_returns_spans(serve_client, tiny_model_dir: Path, tmp_path:
         for span in prediction["entities"]:
             assert text[span["start"] : span["end"]] == span["text"] and span["label"] in ("PER", "CITY")
 
-    from tuneforge.tagger import TokenClassifier
+    from tuneforge.tasks.token_classification.estimator import TokenClassifier
 
     assert [p["entities"] for p in predictions] == TokenClassifier.load(run).predict(texts)

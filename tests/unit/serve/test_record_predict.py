@@ -7,12 +7,14 @@ from pathlib import Path
 import pytest
 import yaml
 
+from tuneforge.tasks import load
+
 ROOT = Path(__file__).resolve().parents[3]
 
 
 def _train(config: dict, path: Path) -> Path:
     from tuneforge.config import load_config
-    from tuneforge.run import train
+    from tuneforge.tasks import train
 
     path.write_text(yaml.safe_dump(config, allow_unicode=True), encoding="utf-8")
     return train(load_config(path, []))
@@ -49,7 +51,6 @@ def record_runs(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) 
 
 
 def test_records_are_scored_like_the_library_predictors(serve_client, record_runs, classifier_run) -> None:
-    from tuneforge import recommend, tabular
 
     client, keys = serve_client({**record_runs, "clf": classifier_run})
     auth = {"Authorization": f"Bearer {keys['predict']}"}
@@ -68,16 +69,14 @@ def test_records_are_scored_like_the_library_predictors(serve_client, record_run
     response = client.post("/v1/models/credit/predict", json={"records": rows}, headers=auth)
     assert response.status_code == 200, response.text
     served = response.json()["predictions"][0]
-    expected = tabular.load(record_runs["credit"]).predict(rows)[0]
+    expected = load(record_runs["credit"]).predict(rows)[0]
     assert served["probability"] == pytest.approx(expected["probability"]) and served["id"]
 
     queries = [{"user": "u001", "k": 3}, {"text": "做饺子的纪录片", "k": 3}]
     response = client.post("/v1/models/shows/predict", json={"records": queries}, headers=auth)
     assert response.status_code == 200, response.text
     got = [[item["item"] for item in p["items"]] for p in response.json()["predictions"]]
-    assert got == [
-        [item["item"] for item in r["items"]] for r in recommend.load(record_runs["shows"]).predict(queries)
-    ]
+    assert got == [[item["item"] for item in r["items"]] for r in load(record_runs["shows"]).predict(queries)]
 
     bad = client.post("/v1/models/credit/predict", json={"records": [{**rows[0], "age": "old"}]}, headers=auth)
     assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["body", "records"]

@@ -11,8 +11,8 @@ def test_sft_run_answers_as_the_trained_model(
     serve_client, tiny_llama_dir: Path, chats_writer, tmp_path: Path
 ) -> None:
     from tuneforge.config import load_config
-    from tuneforge.llm import ChatModel
-    from tuneforge.run import train
+    from tuneforge.tasks import train
+    from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel
 
     data = chats_writer(tmp_path / "chats.jsonl", range(4))
     config = {

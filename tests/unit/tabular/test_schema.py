@@ -6,8 +6,8 @@ import pytest
 
 from tuneforge.data.read import read_table
 from tuneforge.errors import DataError
-from tuneforge.tabular.config import TabularConfig
-from tuneforge.tabular.schema import UNKNOWN, Schema, infer_schema, parse_rows
+from tuneforge.tasks.tabular.config import TabularConfig
+from tuneforge.tasks.tabular.schema import UNKNOWN, Schema, infer_schema, parse_rows
 
 ROWS = """age,city,plan,label
 30,北京,gold,good

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tuneforge.tabular.config import CostMatrix
-from tuneforge.tabular.schema import Column, Schema
-from tuneforge.tabular.scoring import best_threshold, contributions, expected_cost, fold_scores
+from tuneforge.tasks.tabular.config import CostMatrix
+from tuneforge.tasks.tabular.schema import Column, Schema
+from tuneforge.tasks.tabular.scoring import best_threshold, contributions, expected_cost, fold_scores
 
 
 def test_expected_cost_counts_each_mistake_at_its_price() -> None:

@@ -7,7 +7,7 @@ import yaml
 
 from tuneforge.config import load_config
 from tuneforge.errors import ConfigError
-from tuneforge.tabular.data import check_tabular_config
+from tuneforge.tasks.tabular.data import check_tabular_config
 
 
 def _write(tmp_path: Path, **extra: object) -> Path:

@@ -7,8 +7,8 @@ import torch
 from transformers import AutoModel, AutoModelForSequenceClassification
 
 from tuneforge.errors import ConfigError
-from tuneforge.tasks.mean_pooling import checkpoint_pooling
-from tuneforge.tasks.text_classification import build_classifier
+from tuneforge.tasks.text_classification.mean_pooling import checkpoint_pooling
+from tuneforge.tasks.text_classification.task import build_classifier
 
 
 def _batch() -> tuple[torch.Tensor, torch.Tensor]:
@@ -47,12 +47,13 @@ def test_saved_model_is_a_plain_classifier_and_not_pooled_twice(tiny_model_dir: 
         assert torch.allclose(again(input_ids=ids, attention_mask=mask).logits, logits, atol=1e-6)
 
 
-def test_the_pooling_layer_trains(tiny_model_dir: Path) -> None:
+def test_the_pooling_layer_trains_and_stays_a_mean(tiny_model_dir: Path) -> None:
     model = build_classifier(str(tiny_model_dir), ["a", "b"], "mean")
     ids, mask = _batch()
     model(input_ids=ids, attention_mask=mask, labels=torch.tensor([0, 1, 1])).loss.backward()
-    pooling = model.base_model.encoder.layer[-1].attention.self
-    assert pooling.query.weight.grad.abs().sum() > 0  # it can learn to weigh tokens unequally
+    pooling = model.base_model.encoder.layer[-1].attention
+    assert pooling.self.value.weight.grad.abs().sum() > 0 and pooling.output.dense.weight.grad.abs().sum() > 0
+    assert pooling.self.query.weight.grad is None  # a zero query, kept: equal weights for every token
 
 
 def test_other_encoders_are_refused(tmp_path: Path) -> None:

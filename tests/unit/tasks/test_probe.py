@@ -6,8 +6,8 @@ from transformers import AutoTokenizer
 
 from tuneforge.data import Example
 from tuneforge.errors import ConfigError
-from tuneforge.tasks.probe import C_GRID, probe_head
-from tuneforge.tasks.text_classification import TextClassification, build_classifier
+from tuneforge.tasks.text_classification.probe import C_GRID, probe_head
+from tuneforge.tasks.text_classification.task import TextClassification, build_classifier
 
 TEXTS = {
     "refund": ["refund my order {n}", "money back for {n}", "I want a refund {n}"],

@@ -1,6 +1,6 @@
 """Inference batching of text classification: chunks by length keep padding low."""
 
-from tuneforge.tasks.text_classification import _length_chunks
+from tuneforge.tasks.text_classification.task import _length_chunks
 
 
 def test_length_chunks_bound_padding_and_size() -> None:
@@ -18,7 +18,7 @@ def test_label_smoothing_spreads_the_target(tiny_model_dir) -> None:
     import torch
     from transformers import AutoTokenizer
 
-    from tuneforge.tasks.text_classification import TextClassification
+    from tuneforge.tasks.text_classification.task import TextClassification
 
     tokenizer = AutoTokenizer.from_pretrained(tiny_model_dir)
     logits = torch.tensor([[8.0, 0.0, 0.0]])  # confident and right

@@ -9,10 +9,10 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
-from tuneforge.data.tags import split_words
-from tuneforge.evaluate.ner_metrics import entity_errors, entity_metrics, token_metrics
-from tuneforge.tagger import TokenClassifier
-from tuneforge.tasks.token_classification import IGNORE, TokenClassification, decode_tags, tag_set
+from tuneforge.tasks.token_classification.estimator import TokenClassifier
+from tuneforge.tasks.token_classification.metrics import entity_errors, entity_metrics, token_metrics
+from tuneforge.tasks.token_classification.tags import split_words
+from tuneforge.tasks.token_classification.task import IGNORE, TokenClassification, decode_tags, tag_set
 
 TAGS = tag_set(["PER", "CITY"])  # O, B-PER, I-PER, B-CITY, I-CITY
 
@@ -173,7 +173,7 @@ def test_error_table_counts_missed_spurious_and_wrong_type() -> None:
 
 @pytest.mark.parametrize("attention", ["sdpa", "eager"])
 def test_packed_windows_score_as_they_do_alone(tokenizer, tiny_model_dir, attention: str) -> None:
-    from tuneforge.tasks.token_classification import _token_logits, build_tagger
+    from tuneforge.tasks.token_classification.task import _token_logits, build_tagger
 
     task = TokenClassification(tokenizer, TAGS, max_length=40)
     sentences = [

@@ -10,7 +10,7 @@ from transformers import AutoTokenizer
 
 from tuneforge.config import MethodConfig, TrainConfig
 from tuneforge.methods import apply_method
-from tuneforge.tasks.text_classification import TextClassification, build_classifier
+from tuneforge.tasks.text_classification.task import TextClassification, build_classifier
 from tuneforge.train.adversarial import EmbeddingAttack
 from tuneforge.train.loop import fit
 
@@ -86,7 +86,7 @@ def test_loop_trains_with_fgm_and_differs_from_without(tiny_model_dir: Path, tmp
 
 
 def test_sentence_encoder_of_setfit_can_be_attacked(tiny_model_dir: Path) -> None:
-    from tuneforge.fewshot.encoder import SentenceEncoder
+    from tuneforge.embedding import SentenceEncoder
 
     _, _, batch = _setup(tiny_model_dir)
     encoder = SentenceEncoder.from_pretrained(tiny_model_dir).eval()

@@ -12,10 +12,10 @@ from fastapi import APIRouter, HTTPException
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import StreamingResponse
 
-from tuneforge.llm.chat_model import Generation
 from tuneforge.serve.deps import AUTH_ERRORS, Predict, ServeState, State, served_model
 from tuneforge.serve.feedback import LoggedChat
 from tuneforge.serve.schemas import ChatRequest, ModelCard, ModelList
+from tuneforge.tasks.causal_lm_sft.chat_model import Generation
 
 router = APIRouter(tags=["chat"], responses=AUTH_ERRORS)
 

@@ -15,7 +15,6 @@ from tuneforge.errors import DataError
 from tuneforge.serve.batching import QueueFull
 from tuneforge.serve.deps import AUTH_ERRORS, Predict, State, served_model
 from tuneforge.serve.feedback import LoggedPrediction
-from tuneforge.serve.registry import RECORD_TASKS
 from tuneforge.serve.schemas import PredictRequest, PredictResponse
 
 router = APIRouter(tags=["predict"], responses=AUTH_ERRORS)
@@ -32,7 +31,7 @@ async def predict(name: str, body: PredictRequest, key: Predict, state: State) -
     model = served_model(state, name)
     if model.predictor is None:
         raise HTTPException(404, f"'{name}' is a chat model; use POST /v1/chat/completions")
-    takes_records = model.task in RECORD_TASKS
+    takes_records = model.inputs == "records"
     if (body.records is not None) != takes_records:
         field, wanted = ("records", "texts") if body.records is not None else ("texts", "records")
         _invalid(field, "wrong_input", f"model '{name}' ({model.task}) takes {wanted}, not {field}")

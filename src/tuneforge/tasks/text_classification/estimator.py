@@ -1,0 +1,150 @@
+"""`TextClassifier`: a finished run as an estimator — load it, predict labels and probabilities."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from rich import get_console
+from rich.table import Table as RichTable
+
+from tuneforge.config import DataConfig, SplitConfig
+from tuneforge.data import prepare_data
+from tuneforge.data.records import read_rows, write_records
+from tuneforge.errors import RunError
+from tuneforge.evaluate.report import render_report
+from tuneforge.rundir import read_manifest, run_config, write_json, write_text
+from tuneforge.rundir.saved import load_model, saved_dir
+from tuneforge.tasks.text_classification.task import TextClassification, batched_logits, build_classifier
+
+__all__ = ["Prediction", "TextClassifier"]
+
+
+@dataclass(frozen=True)
+class Prediction:
+    label: str
+    score: float  # probability of `label`
+    probabilities: dict[str, float]
+
+
+class TextClassifier:
+    """A trained text classifier read from its run directory.
+
+    >>> clf = TextClassifier.load("runs/demo")  # doctest: +SKIP
+    >>> clf.predict(["Where is my parcel?"])[0].label  # doctest: +SKIP
+    'delivery'
+    """
+
+    def __init__(
+        self, task: TextClassification, model: torch.nn.Module, batch_size: int = 64, run_dir: Path | None = None
+    ) -> None:
+        self.task, self.model, self.batch_size, self.run_dir = task, model, batch_size, run_dir
+        self.tokenizer = task.tokenizer
+        self.labels_ = task.labels
+
+    @classmethod
+    def load(cls, run_dir: str | Path, *, batch_size: int = 64) -> TextClassifier:
+        from transformers import AutoTokenizer
+
+        from tuneforge.tasks.text_classification.fewshot import FEW_SHOT
+
+        run_dir = Path(run_dir)
+        manifest = read_manifest(run_dir, "text-classification")
+        if few_shot := FEW_SHOT.get(manifest.get("method", "full")):  # zero-shot by embedding or LLM, SetFit
+            return cls(*few_shot.load(run_dir, manifest), batch_size, run_dir)
+        # model/ (full fine-tuning) or base model + adapter/ (every other method): see export/saved.py
+        pooling = manifest.get("pooling", "cls")  # runs from before pooling existed read [CLS]
+        model = load_model(run_dir, manifest, lambda path: build_classifier(path, manifest["labels"], pooling))
+        tokenizer = AutoTokenizer.from_pretrained(saved_dir(run_dir, manifest))
+        labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
+        task = TextClassification(tokenizer, labels, manifest["max_length"], None, pooling)
+        return cls(task, model.eval(), batch_size, run_dir)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        """Class probabilities, one row per text, columns in the order of `labels_`."""
+        features = self.task.encode(list(texts))
+        probabilities = np.zeros((len(features), len(self.labels_)), dtype=np.float32)
+        for indices, _, logits in batched_logits(
+            self.model, features, pad_id=self.task.pad_id, batch_size=self.batch_size
+        ):
+            probabilities[indices] = logits.softmax(-1).numpy()
+        return probabilities
+
+    def predict(self, texts: Sequence[str]) -> list[Prediction]:
+        """The most likely label of each text, with its probability and the full distribution."""
+        results = []
+        for row in self.predict_proba(texts):
+            best = int(row.argmax())
+            distribution = {label: float(p) for label, p in zip(self.labels_, row, strict=True)}
+            results.append(Prediction(self.labels_[best], float(row[best]), distribution))
+        return results
+
+    def predict_json(self, texts: Sequence[str]) -> list[dict[str, Any]]:
+        """`predict` as JSON-able objects: label, score, probabilities."""
+        return [dataclasses.asdict(p) for p in self.predict(texts)]
+
+    def show(self, texts: Sequence[str]) -> None:
+        """Print each text with its label and probability."""
+        _show(self, list(texts))
+
+    def predict_file(self, source: Path, output: Path, *, text_column: str | None = None) -> None:
+        """Write `output` (.csv or .jsonl): every input column plus `label` and `score`."""
+        _predict_file(self, source, output, text_column=text_column)
+
+    def evaluate_file(self, source: Path) -> dict[str, Any]:
+        """Scores on a labelled file cleaned and validated as in training; bad rows are skipped and listed."""
+        return _evaluate_file(self, source)
+
+
+def _show(classifier: TextClassifier, texts: list[str]) -> None:
+    table = RichTable("text", "label", "score")
+    for text, prediction in zip(texts, classifier.predict(texts), strict=True):
+        table.add_row(text, prediction.label, f"{prediction.score:.3f}")
+    get_console().print(table)
+
+
+def _predict_file(classifier: TextClassifier, source: Path, output: Path, *, text_column: str | None = None) -> None:
+    column = text_column or run_config(_run_dir(classifier)).data.text_column
+    columns, rows, texts = read_rows(source, column)
+    predictions = classifier.predict(texts)
+    records = [{**r, "label": p.label, "score": round(p.score, 6)} for r, p in zip(rows, predictions, strict=True)]
+    write_records(output, [*columns, "label", "score"], records)
+    get_console().print(f"{len(records)} predictions written to [bold]{output}[/]")
+
+
+def _evaluate_file(classifier: TextClassifier, source: Path) -> dict[str, Any]:
+    run_dir = _run_dir(classifier)
+    cfg = run_config(run_dir)
+    data_cfg = DataConfig(
+        train=source,
+        text_column=cfg.data.text_column,
+        label_column=cfg.data.label_column,
+        labels=classifier.labels_,
+        split=SplitConfig(validation=0, test=0),
+        on_error="skip",
+        clean=cfg.data.clean.model_copy(update={"dedup": False}),
+    )
+    prepared = prepare_data(data_cfg, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens)
+    examples = prepared.train
+    results = classifier.task.evaluate_examples(classifier.model, examples, batch_size=64)
+    results["rejected_rows"] = [str(r) for r in prepared.rejected]
+    out = run_dir / "evaluations" / source.stem
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "metrics.json", {"test": results, "labels": classifier.labels_})
+    write_text(out / "report.md", render_report(f"evaluation on {source.name}", {"test": results}))
+    get_console().print(
+        f"[bold green]{source.name}[/]: accuracy {results['accuracy']:.4f}, macro F1 {results['macro_f1']:.4f} "
+        f"({len(examples)} texts, {len(prepared.rejected)} rejected); report in {out}"
+    )
+    return results
+
+
+def _run_dir(classifier: TextClassifier) -> Path:
+    if classifier.run_dir is None:
+        raise RunError("this classifier was not loaded from a run directory; use TextClassifier.load(run_dir)")
+    return classifier.run_dir

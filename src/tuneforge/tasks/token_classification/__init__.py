@@ -1,0 +1,48 @@
+"""Task `token-classification` (NER): entity spans in raw text. CoNLL and span-JSONL reading, IOB2 tags and
+Viterbi decoding live here; it trains through the shared loop; `estimator.TokenClassifier` loads a run."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tuneforge.tasks.base import TaskSpec
+
+if TYPE_CHECKING:
+    from tuneforge.config import Config
+    from tuneforge.data import DataReport
+    from tuneforge.tasks.token_classification.estimator import TokenClassifier
+
+__all__ = ["TOKEN_CLASSIFICATION"]
+
+
+def _check_data(cfg: Config) -> DataReport:
+    from tuneforge.run import check_loop_data
+    from tuneforge.tasks.token_classification.task import TokenClassification
+
+    return check_loop_data(cfg, TokenClassification).report
+
+
+def _train(cfg: Config, resume: bool) -> Path:
+    from tuneforge.run import train_in_loop
+    from tuneforge.tasks.token_classification.task import TokenClassification
+
+    return train_in_loop(cfg, TokenClassification, resume=resume)
+
+
+def _load(run_dir: Path) -> TokenClassifier:
+    from tuneforge.tasks.token_classification.estimator import TokenClassifier
+
+    return TokenClassifier.load(run_dir)
+
+
+TOKEN_CLASSIFICATION = TaskSpec(
+    name="token-classification",
+    inputs="texts",
+    main_metric="entity_f1",
+    methods=("full", "freeze", "bitfit", "lora", "adalora", "ia3", "prefix", "prompt", "ptuning", "adapter"),
+    options=("extend_vocab",),
+    check_data=_check_data,
+    train=_train,
+    load=_load,
+)
