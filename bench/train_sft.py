@@ -70,8 +70,8 @@ def run_tuneforge(train: Path, test: Path, args: argparse.Namespace, work: Path,
 
 
 def _features(path: Path, tokenizer: Any, max_length: int) -> list[dict[str, Any]]:
+    from tuneforge.config.sft import SftConfig
     from tuneforge.tasks.causal_lm_sft.chats import read_conversations
-    from tuneforge.tasks.causal_lm_sft.config import SftConfig
     from tuneforge.tasks.causal_lm_sft.format import encode_chat
 
     _, conversations, _ = read_conversations(path, "auto", "auto", SftConfig())
@@ -86,10 +86,10 @@ def run_trainer(train: Path, test: Path, args: argparse.Namespace, work: Path, s
     from peft import LoraConfig, TaskType, get_peft_model
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from tuneforge.gguf_cache import hf_dir
     from tuneforge.methods.peft_methods import LORA_TARGETS
     from tuneforge.models import resolve_model
     from tuneforge.tasks.causal_lm_sft.batching import pad_collate, token_losses
-    from tuneforge.tasks.causal_lm_sft.cache import hf_dir
 
     path = hf_dir(resolve_model(args.model))
     tokenizer = AutoTokenizer.from_pretrained(path)

@@ -38,7 +38,7 @@ _TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that a
 def _tokenizer(cfg: Config) -> Any:
     from transformers import AutoTokenizer
 
-    from tuneforge.tasks.causal_lm_sft.cache import (
+    from tuneforge.gguf_cache import (
         hf_dir,  # a GGUF model: its dequantised copy, which holds the tokenizer
     )
 

@@ -21,8 +21,8 @@ pytestmark = pytest.mark.slow
 def test_cached_dequantised_model_equals_the_gguf(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from tuneforge.gguf_cache import hf_dir
     from tuneforge.models import pretrained_args, resolve_model
-    from tuneforge.tasks.causal_lm_sft.cache import hf_dir
 
     monkeypatch.setenv("TUNEFORGE_CACHE", str(tmp_path))
     gguf = resolve_model("smollm2")

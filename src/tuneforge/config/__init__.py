@@ -9,7 +9,7 @@ run from the project root.
 
 Modules: load.py (YAML and `--set` overrides), describe.py (one line per validation error), base.py (the frozen
 base of every block), data.py, train.py, tracking.py (stage blocks), method.py (the union of the method blocks,
-which live beside their methods: tuneforge/methods/blocks.py, tuneforge/tasks/text_classification/fewshot/config.py),
+which live beside their methods: tuneforge/methods/blocks.py, tuneforge/methods/fewshot_blocks.py),
 root.py (Config).
 """
 
@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from tuneforge.config.load import load_config, parse_overrides
     from tuneforge.config.method import MethodConfig
     from tuneforge.config.root import Config
+    from tuneforge.config.sft import SftConfig
     from tuneforge.config.tracking import TrackingConfig
     from tuneforge.config.train import EarlyStoppingConfig, TrainConfig
     from tuneforge.methods.blocks import (
@@ -37,8 +38,7 @@ if TYPE_CHECKING:
         PromptMethod,
         PTuningMethod,
     )
-    from tuneforge.tasks.causal_lm_sft.config import SftConfig
-    from tuneforge.tasks.text_classification.fewshot.config import SetFitMethod, ZeroShotEmbedMethod, ZeroShotLLMMethod
+    from tuneforge.methods.fewshot_blocks import SetFitMethod, ZeroShotEmbedMethod, ZeroShotLLMMethod
 
 _HOME = {
     "AdaLoraMethod": "tuneforge.methods.blocks",
@@ -58,13 +58,13 @@ _HOME = {
     "PTuningMethod": "tuneforge.methods.blocks",
     "PrefixMethod": "tuneforge.methods.blocks",
     "PromptMethod": "tuneforge.methods.blocks",
-    "SetFitMethod": "tuneforge.tasks.text_classification.fewshot.config",
-    "SftConfig": "tuneforge.tasks.causal_lm_sft.config",
+    "SetFitMethod": "tuneforge.methods.fewshot_blocks",
+    "SftConfig": "tuneforge.config.sft",
     "SplitConfig": "tuneforge.config.data",
     "TrackingConfig": "tuneforge.config.tracking",
     "TrainConfig": "tuneforge.config.train",
-    "ZeroShotEmbedMethod": "tuneforge.tasks.text_classification.fewshot.config",
-    "ZeroShotLLMMethod": "tuneforge.tasks.text_classification.fewshot.config",
+    "ZeroShotEmbedMethod": "tuneforge.methods.fewshot_blocks",
+    "ZeroShotLLMMethod": "tuneforge.methods.fewshot_blocks",
     "load_config": "tuneforge.config.load",
     "parse_overrides": "tuneforge.config.load",
 }

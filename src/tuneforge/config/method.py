@@ -1,7 +1,7 @@
 """The `method` block: the union of every method's block, each kept beside its method.
 
 The weight-adapting methods' blocks live in tuneforge/methods/blocks.py, the zero- and few-shot ones in
-tuneforge/tasks/text_classification/fewshot/config.py; this is the one place they are put together.
+tuneforge/methods/fewshot_blocks.py; this is the one place they are put together.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from tuneforge.methods.blocks import (
     PromptMethod,
     PTuningMethod,
 )
-from tuneforge.tasks.text_classification.fewshot.config import SetFitMethod, ZeroShotEmbedMethod, ZeroShotLLMMethod
+from tuneforge.methods.fewshot_blocks import SetFitMethod, ZeroShotEmbedMethod, ZeroShotLLMMethod
 
 __all__ = ["MethodConfig"]
 

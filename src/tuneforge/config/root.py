@@ -10,12 +10,12 @@ from pydantic import Field, field_validator, model_validator
 from tuneforge.config.base import _Frozen
 from tuneforge.config.data import DataConfig
 from tuneforge.config.method import MethodConfig
+from tuneforge.config.recommend import RecommendConfig
+from tuneforge.config.sft import SftConfig
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.config.tracking import TrackingConfig
 from tuneforge.config.train import TrainConfig
 from tuneforge.methods.blocks import FullMethod
-from tuneforge.tasks.causal_lm_sft.config import SftConfig
-from tuneforge.tasks.recommendation.config import RecommendConfig
-from tuneforge.tasks.tabular.config import TabularConfig
 
 __all__ = ["Config"]
 

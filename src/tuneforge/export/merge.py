@@ -10,10 +10,10 @@ import torch
 from rich import get_console
 
 from tuneforge.errors import RunError
-from tuneforge.methods import METHODS
+from tuneforge.methods.merging import check_mergeable, fold_weights
 from tuneforge.rundir import finalize, read_json
 
-__all__ = ["check_mergeable", "fold_weights", "merge_model", "merge_run"]
+__all__ = ["merge_model", "merge_run"]
 
 
 def merge_run(run_dir: Path, output: Path | None = None) -> Path:
@@ -31,16 +31,6 @@ def merge_run(run_dir: Path, output: Path | None = None) -> Path:
     return output
 
 
-def check_mergeable(method: str) -> None:
-    """RunError when `method` adds computation that a plain model cannot express (virtual tokens, adapters)."""
-    reason = METHODS[method].cannot_merge
-    if reason:
-        raise RunError(
-            f"method '{method}' cannot be merged into a plain model: {reason}. "
-            "Use the run directory itself (tuneforge predict, TextClassifier.load), which loads base + adapter"
-        )
-
-
 def merge_model(model: torch.nn.Module, tokenizer: Any, method: str, output: Path) -> Path:
     """Write `model` (a loaded run) as a plain model dir at `output`, with LoRA/AdaLoRA/IA3 folded into the weights.
 
@@ -55,10 +45,3 @@ def merge_model(model: torch.nn.Module, tokenizer: Any, method: str, output: Pat
     tokenizer.save_pretrained(staging)
     finalize(staging, output)
     return output
-
-
-def fold_weights(model: torch.nn.Module, method: str) -> torch.nn.Module:
-    """`model` with LoRA/AdaLoRA/IA3 weights folded into the base layers (PEFT's merge_and_unload); other
-    mergeable methods (full, bitfit, freeze) already are plain models."""
-    check_mergeable(method)
-    return model.merge_and_unload() if hasattr(model, "merge_and_unload") else model

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 
 from tuneforge.config import Config
+from tuneforge.config.sft import SftConfig
 from tuneforge.errors import ConfigError, DataError
 from tuneforge.tasks.causal_lm_sft.chats import read_conversations
-from tuneforge.tasks.causal_lm_sft.config import SftConfig
 
 
 def _jsonl(path: Path, rows: list) -> Path:

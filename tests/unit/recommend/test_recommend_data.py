@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tuneforge.config.recommend import RecommendConfig
 from tuneforge.errors import DataError
-from tuneforge.tasks.recommendation.config import RecommendConfig
 from tuneforge.tasks.recommendation.data import parse_time, read_catalogue, read_interactions
 
 ITEMS = "item,title,genres,description\nm1,Star Voyager,Sci-Fi,robots in space\nm2,春日情书,爱情,杭州的爱情故事\n"

@@ -3,7 +3,7 @@
 import numpy as np
 import torch
 
-from tuneforge.tasks.recommendation.config import TowerConfig
+from tuneforge.config.recommend import TowerConfig
 from tuneforge.tasks.recommendation.tower import TwoTower, collate, next_item_examples, next_item_loss, pad_history
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from tuneforge.cli import app
+from tuneforge.config.sft import SftConfig
 from tuneforge.tasks.causal_lm_sft.chats import read_conversations
-from tuneforge.tasks.causal_lm_sft.config import SftConfig
 
 QUESTION = [{"role": "user", "content": "我的订单还没发货, call me on 138-1234-5678"}]
 

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
+from tuneforge.config.sft import SftConfig
 from tuneforge.errors import ConfigError, DataError
 from tuneforge.serve.export import export_feedback
 from tuneforge.serve.feedback import FeedbackStore, LoggedChat, LoggedPrediction
 from tuneforge.tasks.causal_lm_sft.chats import read_conversations
-from tuneforge.tasks.causal_lm_sft.config import SftConfig
 
 # (turns of the request, the model's answer)
 CHATS = [

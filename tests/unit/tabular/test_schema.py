@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.data.read import read_table
 from tuneforge.errors import DataError
-from tuneforge.tasks.tabular.config import TabularConfig
 from tuneforge.tasks.tabular.schema import UNKNOWN, Schema, infer_schema, parse_rows
 
 ROWS = """age,city,plan,label

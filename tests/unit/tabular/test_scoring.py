@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from tuneforge.tasks.tabular.config import CostMatrix
+from tuneforge.config.tabular import CostMatrix
 from tuneforge.tasks.tabular.schema import Column, Schema
 from tuneforge.tasks.tabular.scoring import best_threshold, contributions, expected_cost, fold_scores
 

@@ -18,7 +18,14 @@ METHODS = {
     "lora": {"name": "lora", "r": 4},
     "adalora": {"name": "adalora", "init_r": 6, "target_r": 2, "prune_every": 1},
     "ia3": {"name": "ia3"},
-    "prefix": {"name": "prefix", "num_virtual_tokens": 5},
+    "prefix": pytest.param(
+        {"name": "prefix", "num_virtual_tokens": 5},
+        marks=pytest.mark.xfail(
+            strict=True,
+            reason="tuneforge keeps the text at positions 0..L-1 under a prefix; "
+            "plain PEFT shifts them by the prefix length (methods/peft_methods.py)",
+        ),
+    ),
     "prompt": {"name": "prompt", "num_virtual_tokens": 5},
     "ptuning": {"name": "ptuning", "num_virtual_tokens": 5, "encoder_hidden_size": 16},
 }
@@ -40,12 +47,10 @@ def _plain(run: Path, base: Path) -> torch.nn.Module:
 
 
 @pytest.mark.parametrize("pooling", ["mean", "cls"])
-@pytest.mark.parametrize("method", list(METHODS))
-def test_saved_run_loads_with_the_plain_library(method: str, pooling: str, make_config, tiny_model_dir: Path) -> None:
-    if method == "prefix":
-        pytest.xfail("tuneforge keeps the text at positions 0..L-1 under a prefix; plain PEFT shifts them")
+@pytest.mark.parametrize("block", list(METHODS.values()), ids=list(METHODS))
+def test_saved_run_loads_with_the_plain_library(block: dict, pooling: str, make_config, tiny_model_dir: Path) -> None:
     train_block = {"epochs": 1, "batch_size": 8, "lr": 5e-3, "max_length": 32, "seed": 3}
-    run = train(load_config(make_config(method=METHODS[method], pooling=pooling, train=train_block)))
+    run = train(load_config(make_config(method=block, pooling=pooling, train=train_block)))
     expected = TextClassifier.load(run).predict_proba(TEXTS)
 
     plain = _plain(run, tiny_model_dir).eval()

@@ -7,10 +7,10 @@ import pytest
 import torch
 from transformers import AutoTokenizer
 
+from tuneforge.config.sft import SftConfig
 from tuneforge.data import Example
 from tuneforge.tasks import TASKS
 from tuneforge.tasks.causal_lm_sft.chats import Conversation
-from tuneforge.tasks.causal_lm_sft.config import SftConfig
 from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
 from tuneforge.tasks.text_classification.task import TextClassification
 from tuneforge.tasks.token_classification.tags import TaggedText

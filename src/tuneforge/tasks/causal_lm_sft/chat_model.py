@@ -18,10 +18,10 @@ from typing import Any
 
 import torch
 
+from tuneforge.config.sft import GenerationConfig
 from tuneforge.errors import RunError
+from tuneforge.gguf_cache import hf_dir
 from tuneforge.models import resolve_model
-from tuneforge.tasks.causal_lm_sft.cache import hf_dir
-from tuneforge.tasks.causal_lm_sft.config import GenerationConfig
 from tuneforge.tasks.causal_lm_sft.format import render_prompt
 
 __all__ = ["ChatModel", "Generation", "load_causal_lm", "trim_at_stop"]

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tuneforge.config.sft import SftConfig
 from tuneforge.data.read import json_type, read_table
 from tuneforge.data.rows import Row, RowError, Table
-from tuneforge.tasks.causal_lm_sft.config import SftConfig
 
 __all__ = ["ROLES", "Conversation", "read_conversations"]
 

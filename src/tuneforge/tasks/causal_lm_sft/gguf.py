@@ -32,7 +32,7 @@ _Q8_BLOCK = 32  # Q8_0 quantises rows in blocks of 32 values, each with its own 
 
 def export_gguf(source: Path, output: Path | None = None, outtype: OutType = "f16") -> Path:
     """Write a causal-lm-sft run, a causal-LM dir or alias as a GGUF file; default RUN_DIR/model-<outtype>.gguf."""
-    from tuneforge.export.merge import check_mergeable, fold_weights
+    from tuneforge.methods.merging import check_mergeable, fold_weights
     from tuneforge.rundir import read_json
     from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel, load_causal_lm
 

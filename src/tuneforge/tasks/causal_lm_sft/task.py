@@ -18,13 +18,13 @@ from accelerate import Accelerator
 from transformers import AutoModelForCausalLM, PreTrainedTokenizerBase
 
 from tuneforge.config import Config
+from tuneforge.config.sft import SftConfig
 from tuneforge.data import PreparedData
 from tuneforge.errors import ConfigError
+from tuneforge.gguf_cache import hf_dir
 from tuneforge.tasks.causal_lm_sft.batching import causal_lm_loss, pack_collate, pad_collate, token_losses
-from tuneforge.tasks.causal_lm_sft.cache import hf_dir
 from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel, load_causal_lm
 from tuneforge.tasks.causal_lm_sft.chats import Conversation
-from tuneforge.tasks.causal_lm_sft.config import SftConfig
 from tuneforge.tasks.causal_lm_sft.format import encode_chat
 from tuneforge.tasks.causal_lm_sft.metrics import score_answers
 from tuneforge.tasks.causal_lm_sft.prepare import prepare_chats

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from tuneforge.tasks.recommendation.config import MFConfig
+from tuneforge.config.recommend import MFConfig
 from tuneforge.tasks.recommendation.metrics import Case, ranking_metrics
 
 __all__ = ["MatrixFactorisation", "Popularity", "fit_mf", "select_mf"]

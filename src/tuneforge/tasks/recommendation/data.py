@@ -8,9 +8,9 @@ from pathlib import Path
 
 import numpy as np
 
+from tuneforge.config.recommend import RecommendConfig
 from tuneforge.data import Row, RowError, read_table
 from tuneforge.errors import DataError
-from tuneforge.tasks.recommendation.config import RecommendConfig
 
 __all__ = ["Catalogue", "Interactions", "parse_time", "read_catalogue", "read_interactions"]
 

@@ -20,12 +20,12 @@ from accelerate.utils import set_seed
 from rich import get_console
 
 from tuneforge.config import Config
+from tuneforge.config.recommend import RecommendConfig
 from tuneforge.data import write_rejected
 from tuneforge.embedding import encode_texts, load_encoder
 from tuneforge.errors import ConfigError
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
 from tuneforge.tasks.recommendation.baselines import Popularity, fit_mf, select_mf
-from tuneforge.tasks.recommendation.config import RecommendConfig
 from tuneforge.tasks.recommendation.data import Catalogue, Interactions, read_catalogue, read_interactions
 from tuneforge.tasks.recommendation.encode import embedding_key
 from tuneforge.tasks.recommendation.metrics import Case, random_expectation, ranking_metrics

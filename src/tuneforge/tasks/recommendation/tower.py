@@ -21,7 +21,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from tuneforge.tasks.recommendation.config import TowerConfig
+from tuneforge.config.recommend import TowerConfig
 
 __all__ = ["TowerScorer", "TwoTower", "collate", "next_item_examples", "next_item_loss", "pad_history"]
 

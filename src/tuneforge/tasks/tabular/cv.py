@@ -16,8 +16,8 @@ import numpy as np
 from rich import get_console
 
 from tuneforge.config import Config
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.rundir import write_json
-from tuneforge.tasks.tabular.config import TabularConfig
 from tuneforge.tasks.tabular.data import TrainingData
 from tuneforge.tasks.tabular.families import NAMES, Family, make_family
 from tuneforge.tasks.tabular.scoring import best_threshold, expected_cost, fold_scores, mean_std

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tuneforge.config import Config
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.data.read import read_table
 from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
 from tuneforge.data.rows import RowError, Table
 from tuneforge.errors import ConfigError, DataError
-from tuneforge.tasks.tabular.config import TabularConfig
 from tuneforge.tasks.tabular.schema import ParsedRows, Schema, infer_schema, parse_rows
 
 __all__ = ["TrainingData", "check_tabular_config", "load_training", "read_rows"]

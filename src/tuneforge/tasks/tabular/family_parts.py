@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from tuneforge.config import TrainConfig
-from tuneforge.tasks.tabular.config import LmSettings, MlpSettings
+from tuneforge.config.tabular import LmSettings, MlpSettings
 from tuneforge.tasks.tabular.schema import Schema
 
 __all__ = ["loop_config", "one_hot_scaled", "one_thread"]

@@ -13,10 +13,10 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from tuneforge.config import Config, FreezeMethod, FullMethod, TrainConfig
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.methods import apply_method
 from tuneforge.models import resolve_model
 from tuneforge.rundir.saved import save_model
-from tuneforge.tasks.tabular.config import TabularConfig
 from tuneforge.tasks.tabular.family_parts import loop_config
 from tuneforge.tasks.tabular.schema import Schema
 from tuneforge.tasks.text_classification.estimator import TextClassifier

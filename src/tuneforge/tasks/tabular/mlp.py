@@ -16,7 +16,7 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 
 from tuneforge.config import Config, TrainConfig
-from tuneforge.tasks.tabular.config import MlpSettings, TabularConfig
+from tuneforge.config.tabular import MlpSettings, TabularConfig
 from tuneforge.tasks.tabular.family_parts import loop_config, one_hot_scaled, one_thread
 from tuneforge.tasks.tabular.schema import Schema
 from tuneforge.train.checkpoint import load_weights, save_weights

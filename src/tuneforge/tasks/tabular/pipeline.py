@@ -14,9 +14,9 @@ import yaml
 from rich import get_console
 
 from tuneforge.config import Config
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.data import write_rejected
 from tuneforge.rundir import finalize, staging_dir, write_json, write_text
-from tuneforge.tasks.tabular.config import TabularConfig
 from tuneforge.tasks.tabular.cv import FamilyResult, cross_validate, fold_indices
 from tuneforge.tasks.tabular.data import TrainingData, check_tabular_config, load_training
 from tuneforge.tasks.tabular.families import make_family

@@ -15,12 +15,12 @@ import pandas as pd
 from rich import get_console
 
 from tuneforge.config import Config
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.data.read import read_table
 from tuneforge.data.records import write_records
 from tuneforge.data.rows import Row, Table
 from tuneforge.errors import DataError, RunError
 from tuneforge.rundir import read_json, read_manifest, run_config, write_json, write_text
-from tuneforge.tasks.tabular.config import TabularConfig
 from tuneforge.tasks.tabular.families import FAMILIES, Family
 from tuneforge.tasks.tabular.schema import ParsedRows, Schema, parse_rows
 from tuneforge.tasks.tabular.scoring import contributions, fold_scores

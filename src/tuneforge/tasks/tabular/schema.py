@@ -16,9 +16,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tuneforge.config.tabular import TabularConfig
 from tuneforge.data.rows import Row, RowError
 from tuneforge.errors import DataError
-from tuneforge.tasks.tabular.config import TabularConfig
 
 __all__ = ["UNKNOWN", "Column", "ParsedRows", "Schema", "infer_schema", "parse_rows"]
 

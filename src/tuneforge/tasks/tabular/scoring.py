@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tuneforge.tasks.tabular.config import CostMatrix
+from tuneforge.config.tabular import CostMatrix
 from tuneforge.tasks.tabular.schema import Schema
 
 __all__ = ["best_threshold", "contributions", "expected_cost", "fold_scores", "mean_std", "permutation_importances"]

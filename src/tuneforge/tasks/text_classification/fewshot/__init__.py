@@ -23,7 +23,7 @@ __all__ = ["FEW_SHOT", "FewShotMethod", "Fitted"]
 
 
 def __getattr__(name: str) -> Any:
-    # Imported on first use: tuneforge.config reads the method blocks from fewshot/config.py, so importing this
+    # Imported on first use: tuneforge.config reads the method blocks from methods/fewshot_blocks.py, so importing this
     # package must load neither torch nor the method modules (which import tuneforge.config).
     if name in ("FewShotMethod", "Fitted"):
         from tuneforge.tasks.text_classification.fewshot import base
