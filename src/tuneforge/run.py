@@ -10,20 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import torch
-import yaml
 from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from rich import get_console
 
 from tuneforge.config import Config, TrainConfig
-from tuneforge.data import PreparedData, write_rejected
+from tuneforge.data import PreparedData
 from tuneforge.errors import ConfigError
 from tuneforge.evaluate.plots import plot_learning_curve
 from tuneforge.methods import METHODS, apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
 from tuneforge.precision import cpu_has_native_bf16
-from tuneforge.rundir import finalize, staging_dir, write_json, write_text
+from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json, write_text
 from tuneforge.rundir.saved import save_model
 from tuneforge.track.mlflow import NullTracker, start_tracking
 from tuneforge.train.loop import FitResult, fit
@@ -108,7 +107,8 @@ def train_in_loop(
     main = accelerator.is_main_process
     if main:
         get_console().print(data.report.render())
-        _write_inputs(staging_dir(cfg.output_dir, resume=resume), cfg, data)
+        staging = staging_dir(cfg.output_dir, resume=resume)
+        write_inputs(staging, cfg, data.report.to_dict(), data.report.to_markdown(), data.rejected)
     accelerator.wait_for_everyone()
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
@@ -254,16 +254,6 @@ def _precision(choice: str) -> str:
     if torch.cuda.is_available():
         return "bf16" if torch.cuda.is_bf16_supported() else "fp16"
     return "bf16" if cpu_has_native_bf16() else "no"
-
-
-def _write_inputs(run_dir: Path, cfg: Config, data: PreparedData) -> None:
-    write_text(
-        run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
-    )
-    write_json(run_dir / "data_report.json", data.report.to_dict())
-    write_text(run_dir / "data_report.md", data.report.to_markdown())
-    if data.rejected:
-        write_rejected(run_dir / "rejected_rows.csv", data.rejected)
 
 
 def _manifest(cfg: Config, task: LoopTask) -> dict[str, Any]:

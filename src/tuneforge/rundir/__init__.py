@@ -17,7 +17,16 @@ from tuneforge.errors import RunError
 if TYPE_CHECKING:
     from tuneforge.config import Config
 
-__all__ = ["finalize", "read_json", "read_manifest", "run_config", "staging_dir", "write_json", "write_text"]
+__all__ = [
+    "finalize",
+    "read_json",
+    "read_manifest",
+    "run_config",
+    "staging_dir",
+    "write_inputs",
+    "write_json",
+    "write_text",
+]
 
 
 def staging_dir(output_dir: Path, *, resume: bool) -> Path:
@@ -74,3 +83,16 @@ def run_config(run_dir: Path) -> Config:
     if not (run_dir / "config.yaml").is_file():
         raise RunError(f"{run_dir / 'config.yaml'} is missing; is {run_dir} a finished tuneforge run directory?")
     return Config.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")))
+
+
+def write_inputs(run_dir: Path, cfg: Config, report: dict[str, Any], report_md: str, rejected: list[Any]) -> None:
+    """What a run starts from, written before any training: the resolved config.yaml (which `run_config` reads
+    back), the data report as JSON and Markdown, and rejected_rows.csv when rows were dropped."""
+    from tuneforge.data import write_rejected
+
+    dumped = yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
+    write_text(run_dir / "config.yaml", dumped)
+    write_json(run_dir / "data_report.json", report)
+    write_text(run_dir / "data_report.md", report_md)
+    if rejected:
+        write_rejected(run_dir / "rejected_rows.csv", rejected)

@@ -14,17 +14,15 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 from rich import get_console
 
 from tuneforge.config import Config
 from tuneforge.config.recommend import RecommendConfig
-from tuneforge.data import write_rejected
 from tuneforge.embedding import encode_texts, load_encoder
 from tuneforge.errors import ConfigError
-from tuneforge.rundir import finalize, staging_dir, write_json, write_text
+from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json
 from tuneforge.tasks.recommendation.baselines import Popularity, fit_mf, select_mf
 from tuneforge.tasks.recommendation.data import Catalogue, Interactions, read_catalogue, read_interactions
 from tuneforge.tasks.recommendation.encode import embedding_key
@@ -202,11 +200,7 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     catalogue, interactions, split, summary = _read_and_split(cfg)
     get_console().print(summary.markdown)
     run_dir = staging_dir(cfg.output_dir, resume=resume)
-    write_text(run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True))
-    write_json(run_dir / "data_report.json", summary.counts)
-    write_text(run_dir / "data_report.md", summary.markdown)
-    if catalogue.rejected or interactions.rejected:
-        write_rejected(run_dir / "rejected_rows.csv", catalogue.rejected + interactions.rejected)
+    write_inputs(run_dir, cfg, summary.counts, summary.markdown, catalogue.rejected + interactions.rejected)
 
     started = time.perf_counter()
     vectors, key = _item_vectors(cfg, catalogue)

@@ -10,13 +10,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import yaml
 from rich import get_console
 
 from tuneforge.config import Config
 from tuneforge.config.tabular import TabularConfig
-from tuneforge.data import write_rejected
-from tuneforge.rundir import finalize, staging_dir, write_json, write_text
+from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json, write_text
 from tuneforge.tasks.tabular.cv import FamilyResult, cross_validate, fold_indices
 from tuneforge.tasks.tabular.data import TrainingData, check_tabular_config, load_training
 from tuneforge.tasks.tabular.families import make_family
@@ -131,14 +129,8 @@ def _plots(
 
 
 def _write_inputs(run_dir: Path, cfg: Config, data: TrainingData) -> None:
-    write_text(
-        run_dir / "config.yaml", yaml.safe_dump(cfg.model_dump(mode="json"), allow_unicode=True, sort_keys=False)
-    )
+    write_inputs(run_dir, cfg, data.report.to_dict(), data.report.to_markdown(), data.parsed.errors)
     write_json(run_dir / "schema.json", data.schema.to_dict())
-    write_json(run_dir / "data_report.json", data.report.to_dict())
-    write_text(run_dir / "data_report.md", data.report.to_markdown())
-    if data.parsed.errors:
-        write_rejected(run_dir / "rejected_rows.csv", data.parsed.errors)
 
 
 def _manifest(cfg: Config, data: TrainingData, best: str, threshold: float) -> dict[str, Any]:
