@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, create_engine, event
+from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, create_engine, event, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = ["ApiKey", "Feedback", "PredictionRecord", "connect", "utcnow"]
@@ -46,6 +46,7 @@ class Feedback(_Base):
     label: Mapped[str | None] = mapped_column(String(200), nullable=True)
     rating: Mapped[int | None] = mapped_column(Integer, nullable=True)
     answer: Mapped[str | None] = mapped_column(Text, nullable=True)
+    entities: Mapped[Any] = mapped_column(JSON, nullable=True)  # corrected spans: [{"start", "end", "label"}]
     key_id: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
 
@@ -70,4 +71,17 @@ def connect(url: str) -> Engine:
             url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
         engine = create_engine(url, pool_pre_ping=True)
     _Base.metadata.create_all(engine)
+    _add_new_columns(engine)
     return engine
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """Columns added since a database was created (e.g. feedback.entities), as NULL-able columns: old rows keep."""
+    inspector = inspect(engine)
+    for table in _Base.metadata.sorted_tables:
+        present = {column["name"] for column in inspector.get_columns(table.name)}
+        missing = [column for column in table.columns if column.name not in present]
+        with engine.begin() as connection:
+            for column in missing:
+                kind = column.type.compile(engine.dialect)
+                connection.execute(text(f"ALTER TABLE {table.name} ADD COLUMN {column.name} {kind}"))

@@ -1,37 +1,29 @@
-"""Feedback export: the served model's task picks the format, so that `tuneforge train` reads the file unchanged.
-
-- text-classification: `text,label` CSV, the logged text of each prediction with a corrected label.
-- causal-lm, causal-lm-sft: OpenAI chat JSONL, the logged turns followed by the corrected answer; with
-  `min_rating`, also the model's own answer where its latest rating is at least that.
-
-In both, the latest correction of a prediction wins.
+"""Feedback export: the served model's task row (`TaskSpec.feedback`) writes the file, so that `tuneforge train`
+reads it unchanged. This module owns the database side: which predictions got feedback (since a date), the latest
+correction of each, the output's suffix, and a file that appears whole or not at all.
 """
 
 from __future__ import annotations
 
-import csv
 import datetime
-import io
-import json
+import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from tuneforge.data.pii import redact
 from tuneforge.data.read import detect_format
 from tuneforge.errors import ConfigError, DataError
-from tuneforge.rundir import write_text
 from tuneforge.serve.db import Feedback, PredictionRecord
+from tuneforge.tasks import TASKS
+from tuneforge.tasks.base import FeedbackFormat
 
-__all__ = ["EXPORT_FORMATS", "Exported", "export_feedback"]
+__all__ = ["Exported", "export_feedback"]
 
-# task -> format of the file written (a data.read format, so that the output's suffix can be checked against it)
-EXPORT_FORMATS = {"text-classification": "csv", "causal-lm": "jsonl", "causal-lm-sft": "jsonl"}
-_NO_TEXT = "no logged text (served without --log-texts)"
+_CORRECTIONS = ("label", "answer", "entities", "rating")  # Feedback columns; each record gets the latest non-null
 
 
 @dataclass(frozen=True)
@@ -60,28 +52,23 @@ def export_feedback(
     """
     with Session(engine) as session:
         task = _task(session, model)
-        fmt = EXPORT_FORMATS.get(task)
-        if fmt is None:
-            supported = ", ".join(f"{t} ({f})" for t, f in EXPORT_FORMATS.items())
-            raise ConfigError(f"--model {model}: a {task} model; feedback export supports {supported} models")
+        fmt = _format_of(task, model)
+        if min_rating is not None and not fmt.rated:
+            raise ConfigError(f"--min-rating: applies to chat models; '{model}' is a {task} model")
         _check_suffix(output, fmt, task)
-        query = _feedback_of(model, task, since)
-        if fmt == "csv":
-            if min_rating is not None:
-                raise ConfigError(f"--min-rating: applies to chat models; '{model}' is a {task} model")
-            rows = session.execute(query.add_columns(Feedback.label).where(Feedback.label.is_not(None))).all()
-            text, exported = _labelled_texts(rows, text_column, label_column)
-        else:
-            columns = (PredictionRecord.output, Feedback.answer, Feedback.rating)
-            text, exported = _conversations(session.execute(query.add_columns(*columns)).all(), min_rating)
-    if not exported.rows:
-        wanted = "labelled feedback" if fmt == "csv" else _chat_feedback(min_rating)
-        reasons = "".join(f"; {n} left out: {reason}" for reason, n in exported.skipped.items())
-        raise DataError(
-            f"no {wanted} for model '{model}'" + (f" since {since.isoformat()}" if since else "") + reasons
-        )
-    write_text(output, text)  # via a .tmp file and os.replace: a reader never sees half a file
-    return exported
+        records = _records(session, model, task, since)
+    options = {"min_rating": min_rating, "text_column": text_column, "label_column": label_column}
+    staging = output.with_name(output.name + ".tmp")  # moved into place whole: a reader never sees half a file
+    try:
+        rows, skipped = fmt.write(records, staging, options)
+        if not rows:
+            reasons = "".join(f"; {n} left out: {reason}" for reason, n in skipped.items())
+            when = f" since {since.isoformat()}" if since else ""
+            raise DataError(f"no {fmt.unit} in the feedback for model '{model}'{when}{reasons}")
+        os.replace(staging, output)
+    finally:
+        staging.unlink(missing_ok=True)
+    return Exported(rows, fmt.unit, Counter(skipped))
 
 
 def _task(session: Session, model: str) -> str:
@@ -97,83 +84,44 @@ def _task(session: Session, model: str) -> str:
     return task
 
 
-def _check_suffix(output: Path, fmt: str, task: str) -> None:
+def _format_of(task: str, model: str) -> FeedbackFormat:
+    """The feedback format of the row named `task`, or of the row that serves plain dirs of that kind."""
+    formats = {spec.name: spec.feedback for spec in TASKS.values() if spec.feedback}
+    formats |= {kind: fmt for fmt in list(formats.values()) for kind in fmt.kinds}
+    if task not in formats:
+        supported = ", ".join(f"{name} ({fmt.suffixes[0].lstrip('.')})" for name, fmt in formats.items())
+        raise ConfigError(f"--model {model}: a {task} model; feedback export supports {supported} models")
+    return formats[task]
+
+
+def _check_suffix(output: Path, fmt: FeedbackFormat, task: str) -> None:
     try:
         implied = detect_format(output)
     except DataError:
         return  # a suffix tuneforge does not know: training then needs data.format, as for any such file
-    if implied != fmt:
+    if implied not in {detect_format(Path(f"feedback{suffix}")) for suffix in fmt.suffixes}:
+        written = fmt.suffixes[0].lstrip(".")
         raise ConfigError(
-            f"--output {output}: feedback of a {task} model is written as {fmt}, but `tuneforge train` would read "
-            f"a '{output.suffix}' file as {implied}; name it *.{fmt}"
+            f"--output {output}: feedback of a {task} model is written as {written}, but `tuneforge train` would "
+            f"read a '{output.suffix}' file as {implied}; name it *.{written}"
         )
 
 
-def _feedback_of(model: str, task: str, since: datetime.datetime | None) -> Select[Any]:
-    """The model's predictions joined to their feedback rows, oldest feedback first (so the latest wins)."""
+def _records(session: Session, model: str, task: str, since: datetime.datetime | None) -> list[dict[str, Any]]:
+    """Per prediction with feedback (by first feedback): its logged input and output, and the latest correction."""
     query = (
-        select(PredictionRecord.id, PredictionRecord.text)
+        select(PredictionRecord.id, PredictionRecord.text, PredictionRecord.output)
+        .add_columns(*(getattr(Feedback, name) for name in _CORRECTIONS))
         .join(Feedback, Feedback.prediction_id == PredictionRecord.id)
         .where(PredictionRecord.model == model, PredictionRecord.task == task)
-        .order_by(Feedback.id)
+        .order_by(Feedback.id)  # oldest first, so that the latest wins
     )
-    return query if since is None else query.where(Feedback.created_at >= since)
-
-
-def _labelled_texts(rows: list[Any], text_column: str, label_column: str) -> tuple[str, Exported]:
-    latest = {prediction_id: (text, label) for prediction_id, text, label in rows}
-    labelled = [(text, label) for text, label in latest.values() if text]
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow([text_column, label_column])
-    writer.writerows(labelled)
-    skipped = Counter({_NO_TEXT: len(latest) - len(labelled)})
-    return buffer.getvalue(), Exported(len(labelled), "labelled texts", +skipped)
-
-
-def _conversations(rows: list[Any], min_rating: int | None) -> tuple[str, Exported]:
-    logged: dict[str, tuple[str | None, Any]] = {}
-    corrected: dict[str, str] = {}
-    rating: dict[str, int] = {}
-    for prediction_id, text, output, answer, rated in rows:
-        logged[prediction_id] = (text, output)
-        if answer is not None:
-            corrected[prediction_id] = answer
-        if rated is not None:
-            rating[prediction_id] = rated
-    lines: list[str] = []
-    skipped: Counter[str] = Counter()
-    for prediction_id, (text, output) in logged.items():
-        if prediction_id in corrected:
-            # Typed by a person, who may quote the customer: redacted like the logged turns.
-            answer = redact(corrected[prediction_id])[0]
-        elif min_rating is not None and rating.get(prediction_id, 0) >= min_rating:
-            answer = (output or {}).get("answer")
-        else:
-            continue  # a rating alone, below min_rating: no training data
-        messages, problem = _chat(text, answer)
-        if problem:
-            skipped[problem] += 1
-        else:
-            lines.append(json.dumps({"messages": messages}, ensure_ascii=False) + "\n")
-    return "".join(lines), Exported(len(lines), "conversations", skipped)
-
-
-def _chat(text: str | None, answer: str | None) -> tuple[list[dict[str, str]], str | None]:
-    """The turns `tuneforge train` accepts, or why there are none: it rejects empty turns and chats with no user."""
-    if text is None or answer is None:
-        return [], _NO_TEXT
-    try:
-        turns = json.loads(text)
-    except json.JSONDecodeError:
-        return [], "logged turns are not valid JSON (logged by an older tuneforge)"
-    turns = [turn for turn in turns if turn["content"].strip()]  # an empty turn says nothing; training rejects it
-    if not any(turn["role"] == "user" for turn in turns):
-        return [], "no user turn"
-    if not answer.strip():
-        return [], "empty answer"
-    return [*turns, {"role": "assistant", "content": answer}], None
-
-
-def _chat_feedback(min_rating: int | None) -> str:
-    return "corrected answers" + (f" or answers rated >= {min_rating}" if min_rating is not None else "")
+    if since is not None:
+        query = query.where(Feedback.created_at >= since)
+    records: dict[str, dict[str, Any]] = {}
+    for prediction_id, text, output, *corrections in session.execute(query):
+        record = records.setdefault(prediction_id, {"input": text, "output": output, **dict.fromkeys(_CORRECTIONS)})
+        record.update(
+            {name: value for name, value in zip(_CORRECTIONS, corrections, strict=True) if value is not None}
+        )
+    return list(records.values())

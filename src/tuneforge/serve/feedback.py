@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from tuneforge.data.normalize import normalize_text
@@ -73,6 +73,17 @@ class FeedbackStore:
             session.add(row)
             session.flush()
             return row.id
+
+    def span_problem(self, prediction_id: str, entities: list[dict[str, Any]]) -> str | None:
+        """Why `entities` cannot be spans of the prediction's logged text, or None (also when no text is logged)."""
+        with Session(self.engine) as session:
+            text = session.scalar(select(PredictionRecord.text).where(PredictionRecord.id == prediction_id))
+        if text is None:
+            return None  # nothing to check against; the export leaves such feedback out
+        for i, entity in enumerate(entities):
+            if entity["end"] > len(text):
+                return f"entities[{i}]: end {entity['end']} lies past the logged text ({len(text)} characters)"
+        return None
 
     def known_prediction(self, prediction_id: str) -> bool:
         with Session(self.engine) as session:

@@ -104,12 +104,31 @@ class PredictResponse(BaseModel):
     )
 
 
+class EntitySpan(_Strict):
+    """A corrected entity: character offsets [start, end) of the predicted text, as the predict response gives."""
+
+    start: int = Field(ge=0, description="Offset of the entity's first character.")
+    end: int = Field(gt=0, description="Offset just past its last character.")
+    label: str = Field(min_length=1, max_length=200, description="The entity type, e.g. PER.")
+
+    @model_validator(mode="after")
+    def _not_empty(self) -> EntitySpan:
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end}) must be greater than start ({self.start})")
+        return self
+
+
 class FeedbackRequest(_Strict):
     model_config = ConfigDict(
         extra="forbid",
         json_schema_extra={
             "examples": [{"prediction_id": "5f1c0e6a9b3d4f7e8a2c1b0d9e8f7a6b-0", "label": "refund"}],
-            "anyOf": [{"required": ["label"]}, {"required": ["rating"]}, {"required": ["answer"]}],
+            "anyOf": [
+                {"required": ["label"]},
+                {"required": ["rating"]},
+                {"required": ["answer"]},
+                {"required": ["entities"]},
+            ],
         },
     )
     prediction_id: str = Field(min_length=1, max_length=64, description="`id` of a prediction or chat completion.")
@@ -123,7 +142,13 @@ class FeedbackRequest(_Strict):
         None, description="A corrected chat answer; exported as the assistant turn of the logged conversation."
     )
 
-    @field_validator("label", "rating", "answer", mode="before")
+    entities: list[EntitySpan] | SkipJsonSchema[None] = Field(
+        None,
+        max_length=1000,
+        description="The correct entities of an NER prediction (an empty list: none); exported as span JSONL.",
+    )
+
+    @field_validator("label", "rating", "answer", "entities", mode="before")
     @classmethod
     def _no_null(cls, value: Any) -> Any:
         if value is None:  # an explicit null: leave the field out instead
@@ -132,8 +157,8 @@ class FeedbackRequest(_Strict):
 
     @model_validator(mode="after")
     def _something_given(self) -> FeedbackRequest:
-        if self.label is None and self.rating is None and self.answer is None:
-            raise ValueError("give at least one of label, rating or answer")
+        if self.label is None and self.rating is None and self.answer is None and self.entities is None:
+            raise ValueError("give at least one of label, rating, answer or entities")
         return self
 
 

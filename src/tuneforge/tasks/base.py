@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tuneforge.config import Config
     from tuneforge.data import DataReport
 
-__all__ = ["Estimator", "FeedbackFormat", "InputKind", "TaskSpec"]
+__all__ = ["NOT_LOGGED", "Estimator", "FeedbackFormat", "InputKind", "TaskSpec"]
 
 InputKind = Literal["texts", "records", "chats"]
 """What one prediction takes: a text, a JSON object (a table row, a user), or a chat."""
@@ -47,18 +47,26 @@ class Estimator(Protocol):
         ...
 
 
+NOT_LOGGED = "no logged text (served without --log-texts)"
+"""Why a prediction's feedback is left out when its input was not logged: the reason feedback writers give."""
+
+
 @dataclass(frozen=True)
 class FeedbackFormat:
     """How the server's feedback on a task's predictions becomes a training file the task reads.
 
-    `write(records, output, options)` gets, per prediction with feedback, a dict with the logged `input`, the
-    model's `output`, the latest `correction` and `rating`, and writes them; it returns (rows written, reasons
-    rows were left out -> count).
+    `write(records, output, options)` gets, per prediction with feedback (by first feedback), a dict with the
+    logged `input` (None unless served with --log-texts), the model's `output` and the latest non-null `label`,
+    `answer`, `entities` and `rating` of its feedback, and the `feedback export` options `min_rating`,
+    `text_column` and `label_column`. It writes the rows it can to `output` (a staging file the caller moves into
+    place) and returns (rows written, reason rows were left out -> count).
     """
 
-    suffixes: tuple[str, ...]  # file suffixes the task reads
+    suffixes: tuple[str, ...]  # file suffixes the task reads; the first names the format written
     unit: str  # what a written row is, for the summary line ("labelled texts", "conversations")
     write: Callable[[list[dict[str, Any]], Path, dict[str, Any]], tuple[int, dict[str, int]]]
+    rated: bool = False  # --min-rating applies: the model's own outputs rated at least that are written too
+    kinds: tuple[str, ...] = ()  # logged task names besides the row's own that it writes (a plain dir's kind)
 
 
 def _no_rules(cfg: Config) -> list[str]:
@@ -76,7 +84,9 @@ class TaskSpec:
     check_data: Callable[[Config], DataReport]  # validate and profile the data without training
     train: Callable[[Config, bool], Path]  # (cfg, resume) -> the finished run directory
     load: Callable[[Path], Estimator]  # a finished run directory -> its estimator
-    options: tuple[str, ...] = ()  # top-level config keys only this task reads (e.g. "pooling", "tabular")
+    options: tuple[str, ...] = ()  # config keys that only some tasks read, and this one does (tasks/rules.py)
+    formats: tuple[str, ...] = ("auto", "csv", "tsv", "jsonl", "parquet")  # data.format values it reads
+    packs: bool = False  # its loop task can pack several examples into one row (train.packing)
     rules: Callable[[Config], list[str]] = _no_rules  # the task's own config rules, one message per problem
     feedback: FeedbackFormat | None = None  # None: its feedback cannot be exported as training data
     # Also serves a folder that is no run (a plain HF model dir): the kind it names such a folder, or None.

@@ -88,14 +88,14 @@ def test_export_refuses_what_training_could_not_read(engine, tmp_path: Path) -> 
     out = tmp_path / "out"
     out.mkdir()
     store = FeedbackStore(engine, log_texts=True)
-    tagger, classifier = f"ner-{uuid.uuid4().hex[:8]}", f"clf-{uuid.uuid4().hex[:8]}"
-    store.log_predictions(tagger, "token-classification", [LoggedPrediction(f"{tagger}-0", "张三在北京", {})])
+    recommender, classifier = f"rec-{uuid.uuid4().hex[:8]}", f"clf-{uuid.uuid4().hex[:8]}"
+    store.log_predictions(recommender, "recommendation", [LoggedPrediction(f"{recommender}-0", '{"user": "u1"}', {})])
     store.log_predictions(classifier, "text-classification", [LoggedPrediction(f"{classifier}-0", "退款", {})])
     _, chat, ids = _log_chats(engine, log_texts=True)
     store.record(ids[0], "k1", answer="It ships today.")
 
-    with pytest.raises(ConfigError, match=r"a token-classification model; feedback export supports text-classifi"):
-        export_feedback(engine, out / "spans.jsonl", model=tagger)
+    with pytest.raises(ConfigError, match=r"a recommendation model; feedback export supports text-classifi"):
+        export_feedback(engine, out / "items.jsonl", model=recommender)
     with pytest.raises(ConfigError, match=r"written as jsonl.*name it \*\.jsonl"):
         export_feedback(engine, out / "chats.csv", model=chat)
     with pytest.raises(ConfigError, match="--min-rating: applies to chat models"):

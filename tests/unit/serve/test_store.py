@@ -50,7 +50,7 @@ def test_feedback_export_is_redacted_and_latest_label_wins(engine, tmp_path: Pat
         {"text": "退款 please, mail [EMAIL]", "label": "refund"},
         {"text": "密码忘记了", "label": "account"},
     ]
-    with pytest.raises(DataError, match="no labelled feedback"):
+    with pytest.raises(DataError, match="no labelled texts"):
         tomorrow = datetime.datetime.now(datetime.UTC) + datetime.timedelta(days=1)
         export_feedback(engine, output, model=model, since=tomorrow)
 

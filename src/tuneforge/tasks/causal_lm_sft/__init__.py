@@ -61,10 +61,13 @@ CAUSAL_LM_SFT = TaskSpec(
     inputs="chats",
     main_metric="loss",
     methods=("lora", "full", "adalora", "ia3"),  # those that fit a causal LM with the pipeline's loss
-    options=("sft", "extend_vocab"),
+    options=("extend_vocab",),
+    packs=True,
     check_data=_check_data,
     train=_train,
     load=_load,
-    feedback=FeedbackFormat(suffixes=(".jsonl",), unit="conversations", write=_write_feedback),
+    feedback=FeedbackFormat(
+        suffixes=(".jsonl",), unit="conversations", write=_write_feedback, rated=True, kinds=("causal-lm",)
+    ),
     plain_dir=_causal_lm_dir,
 )

@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuneforge.tasks.base import TaskSpec
+from tuneforge.tasks.base import FeedbackFormat, TaskSpec
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -38,13 +38,31 @@ def _load(run_dir: Path) -> TabularPredictor:
     return load(run_dir)
 
 
+def _write_feedback(records: list[dict], output: Path, options: dict) -> tuple[int, dict[str, int]]:
+    from tuneforge.tasks.tabular.feedback import write_labelled_records
+
+    return write_labelled_records(records, output, options)
+
+
+def _rules(cfg: Config) -> list[str]:
+    # Cross-validation on data.train scores the models: a held-out file is for `tuneforge evaluate`.
+    extra = [key for key in ("validation", "test") if getattr(cfg.data, key) is not None]
+    return [
+        f"data.{key}: tabular-classification scores models by cross-validation on data.train; "
+        "drop it and run `tuneforge evaluate RUN --data FILE` for a held-out file"
+        for key in extra
+    ]
+
+
 TABULAR_CLASSIFICATION = TaskSpec(
     name="tabular-classification",
     inputs="records",
     main_metric="roc_auc",
     methods=("full",),  # the families fit themselves; the text-column LM fine-tunes in full (tabular.lm)
     options=("tabular",),
+    rules=_rules,
     check_data=_check_data,
     train=_train,
     load=_load,
+    feedback=FeedbackFormat(suffixes=(".jsonl",), unit="labelled records", write=_write_feedback),
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuneforge.tasks.base import TaskSpec
+from tuneforge.tasks.base import FeedbackFormat, TaskSpec
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -36,13 +36,29 @@ def _load(run_dir: Path) -> TokenClassifier:
     return TokenClassifier.load(run_dir)
 
 
+def _write_feedback(records: list[dict], output: Path, options: dict) -> tuple[int, dict[str, int]]:
+    from tuneforge.tasks.token_classification.feedback import write_entity_spans
+
+    return write_entity_spans(records, output, options)
+
+
+def _rules(cfg: Config) -> list[str]:
+    if cfg.data.clean.redact_pii:
+        return ["data.clean.redact_pii is not supported for token-classification: it moves entity offsets"]
+    return []
+
+
 TOKEN_CLASSIFICATION = TaskSpec(
     name="token-classification",
     inputs="texts",
     main_metric="entity_f1",
     methods=("full", "freeze", "bitfit", "lora", "adalora", "ia3", "prefix", "prompt", "ptuning", "adapter"),
     options=("extend_vocab",),
+    formats=("auto", "conll", "jsonl"),
+    packs=True,
+    rules=_rules,
     check_data=_check_data,
     train=_train,
     load=_load,
+    feedback=FeedbackFormat(suffixes=(".jsonl",), unit="texts with corrected entities", write=_write_feedback),
 )
