@@ -15,6 +15,7 @@ from rich.table import Table as RichTable
 
 from tuneforge.config import DataConfig, SplitConfig
 from tuneforge.data import prepare_data
+from tuneforge.data.preprocess import TextPreprocessing
 from tuneforge.data.records import read_rows, write_records
 from tuneforge.errors import RunError
 from tuneforge.evaluate.report import render_report
@@ -33,7 +34,9 @@ class Prediction:
 
 
 class TextClassifier:
-    """A trained text classifier read from its run directory.
+    """A trained text classifier read from its run directory. Every text is first cleaned as the run's training
+    texts were (`preprocess`: data.clean normalisation, then PII redaction), so a full-width or PII-bearing text
+    predicts as its cleaned form does.
 
     >>> clf = TextClassifier.load("runs/demo")  # doctest: +SKIP
     >>> clf.predict(["Where is my parcel?"])[0].label  # doctest: +SKIP
@@ -41,9 +44,15 @@ class TextClassifier:
     """
 
     def __init__(
-        self, task: TextClassification, model: torch.nn.Module, batch_size: int = 64, run_dir: Path | None = None
+        self,
+        task: TextClassification,
+        model: torch.nn.Module,
+        batch_size: int = 64,
+        run_dir: Path | None = None,
+        preprocessing: TextPreprocessing | None = None,
     ) -> None:
         self.task, self.model, self.batch_size, self.run_dir = task, model, batch_size, run_dir
+        self.preprocessing = preprocessing or TextPreprocessing()
         self.tokenizer = task.tokenizer
         self.labels_ = task.labels
 
@@ -55,19 +64,25 @@ class TextClassifier:
 
         run_dir = Path(run_dir)
         manifest = read_manifest(run_dir, "text-classification")
+        # The run records its cleaning in config.yaml (data.clean), the config its training data went through.
+        preprocessing = TextPreprocessing.of(run_config(run_dir).data.clean)
         if few_shot := FEW_SHOT.get(manifest.get("method", "full")):  # zero-shot by embedding or LLM, SetFit
-            return cls(*few_shot.load(run_dir, manifest), batch_size, run_dir)
+            return cls(*few_shot.load(run_dir, manifest), batch_size, run_dir, preprocessing)
         # model/ (full fine-tuning) or base model + adapter/ (every other method): see export/saved.py
         pooling = manifest.get("pooling", "cls")  # runs from before pooling existed read [CLS]
         model = load_model(run_dir, manifest, lambda path: build_classifier(path, manifest["labels"], pooling))
         tokenizer = AutoTokenizer.from_pretrained(saved_dir(run_dir, manifest))
         labels = [model.config.id2label[i] for i in range(model.config.num_labels)]
         task = TextClassification(tokenizer, labels, manifest["max_length"], None, pooling)
-        return cls(task, model.eval(), batch_size, run_dir)
+        return cls(task, model.eval(), batch_size, run_dir, preprocessing)
+
+    def preprocess(self, texts: Sequence[str]) -> list[str]:
+        """The texts as the model sees them: cleaned as the run's training texts were."""
+        return [self.preprocessing(text) for text in texts]
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
-        """Class probabilities, one row per text, columns in the order of `labels_`."""
-        features = self.task.encode(list(texts))
+        """Class probabilities, one row per text (preprocessed first), columns in the order of `labels_`."""
+        features = self.task.encode(self.preprocess(texts))
         probabilities = np.zeros((len(features), len(self.labels_)), dtype=np.float32)
         for indices, _, logits in batched_logits(
             self.model, features, pad_id=self.task.pad_id, batch_size=self.batch_size

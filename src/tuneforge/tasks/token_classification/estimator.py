@@ -27,7 +27,9 @@ Span = dict[str, Any]  # {"start", "end", "text", "label", "score"}
 
 class TokenClassifier:
     """A trained NER model read from its run directory. Spans are character offsets of the raw input, whatever
-    the tokenizer did: `text[span["start"]:span["end"]] == span["text"]`.
+    the tokenizer did: `text[span["start"]:span["end"]] == span["text"]`. Preprocessing is training's own:
+    `TokenClassification.encode` applies NFKC to each word after the raw text is split, so full-width text tags as
+    its half-width form and offsets never move (data.clean.redact_pii, which would move them, is refused in config).
 
     >>> ner = TokenClassifier.load("runs/ner-demo")  # doctest: +SKIP
     >>> ner.predict(["张伟在北京下单了订单 A1029"])[0][:2]  # doctest: +SKIP
