@@ -13,14 +13,14 @@ from typing import Any
 import torch
 
 # The -bf16 Trainers show how much of tuneforge's lead is its bf16 default on CPUs with bf16 instructions;
-# tuneforge-fp32 (any bench) shows the loop's own gain.
+# tuneforge-fp32 (any bench) shows the loop's own gain; --fp32 runs every system in fp32, as CPUs without bf16 do.
 SYSTEMS = ("tuneforge", "trainer", "trainer-grouped", "trainer-bf16", "trainer-grouped-bf16")
 
 
 def matched_train_block(args: argparse.Namespace, system: str) -> dict[str, Any]:
     """tuneforge's `train:` block set to what HF Trainer does by default: no weight decay, warm-up or early stop."""
     return {
-        "mixed_precision": "no" if system.endswith("-fp32") else "auto",
+        "mixed_precision": "no" if args.fp32 or system.endswith("-fp32") else "auto",
         "epochs": args.epochs,
         "batch_size": args.batch_size,
         "lr": args.lr,
@@ -52,7 +52,7 @@ def train_with_trainer(
     grouped = system.startswith("trainer-grouped")
     training_args = TrainingArguments(
         output_dir=str(work / system),
-        bf16=system.endswith("-bf16"),
+        bf16=system.endswith("-bf16") and not args.fp32,
         per_device_train_batch_size=args.batch_size,
         learning_rate=args.lr,
         num_train_epochs=args.epochs,
@@ -87,12 +87,17 @@ def bench_parser(doc: str, dataset: str, *, lr: float, max_length: int, output: 
     parser.add_argument("--systems", default=",".join(SYSTEMS), help=f"Comma-separated subset of {SYSTEMS}.")
     parser.add_argument("--output", type=Path, default=Path(output))
     parser.add_argument("--threads", type=int, default=None, help="torch threads for every system; default all.")
+    parser.add_argument(
+        "--fp32", action="store_true", help="Every system in fp32 (tuneforge mixed_precision: no, Trainer bf16 off)."
+    )
     return parser
 
 
 def parse_bench_args(parser: argparse.ArgumentParser) -> argparse.Namespace:
     """Parse, then set what every system shares: torch threads, offline hub, quiet transformers logging."""
     args = parser.parse_args()
+    if args.fp32 and "bf16" in args.systems:
+        parser.error(f"--fp32 runs every system in fp32; drop the -bf16 systems from --systems {args.systems}")
     if args.threads:
         torch.set_num_threads(args.threads)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

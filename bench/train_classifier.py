@@ -5,6 +5,8 @@ a JSON result. Runs on SST-2 from ../shared/datasets (path via --data-dir or TUN
 
     python bench/train_classifier.py --train-samples 8000          # a quick look (about 10 min on 2 cores)
     python bench/train_classifier.py                               # the whole of SST-2, 1 epoch
+    python bench/train_classifier.py --fp32 --threads 1 --train-samples 6000 \\
+        --systems tuneforge,trainer-grouped,trainer                # as on a CPU without bf16 (the 1.1x bar)
 """
 
 from __future__ import annotations

@@ -68,11 +68,11 @@ def _wrap(model: torch.nn.Module, peft_config: Any, method: str) -> torch.nn.Mod
         wrapped = get_peft_model(model, peft_config)
     except ValueError as exc:  # PEFT's own check of targets and sizes
         raise ConfigError(f"method '{method}': {exc}") from None
-    if pooling:  # saved whole so that the adapter loads onto the stock checkpoint, but not trained
-        layer = f".{pooling[0]}."
-        for name, param in wrapped.named_parameters():
-            if layer in f".{name}":
-                param.requires_grad_(False)
+    # Saved whole so that the adapter loads onto the stock checkpoint; the pooling layer's are not trained.
+    frozen = tuple(f".{name}." for name in pooling if ".pooler." not in f".{name}.")
+    for name, param in wrapped.named_parameters():
+        if any(prefix in f".{name}" for prefix in frozen):
+            param.requires_grad_(False)
     return _finish(wrapped)
 
 

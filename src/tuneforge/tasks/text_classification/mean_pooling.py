@@ -125,24 +125,26 @@ def _bert_layout(layer: torch.nn.Module) -> bool:
 
 
 def pooling_modules(model: torch.nn.Module) -> list[str]:
-    """Qualified names of the modules that mean pooling adds or resets (its layer, the pooler); [] without it.
+    """Qualified names of the modules with weights that mean pooling adds (its layer's) or resets (the pooler's);
+    [] without it. Leaves, so that PEFT can save each whole (`modules_to_save`) and fold them back (`--merge`).
 
-    >>> pooling_modules(build_classifier("minilm", ["a", "b"], "mean"))  # doctest: +SKIP
-    ['bert.encoder.layer.6', 'bert.pooler']
+    >>> pooling_modules(build_classifier("minilm", ["a", "b"], "mean"))[-2:]  # doctest: +SKIP
+    ['bert.encoder.layer.6.output.LayerNorm', 'bert.pooler.dense']
     """
     if not getattr(model.config, MARK, False):
         return []
     body = model.base_model
-    layers = body.encoder.layer
-    prefix = next(name for name, module in model.named_modules() if module is body)
-    names = [f"{prefix}.encoder.layer.{len(layers) - 1}"]
-    return names + ([f"{prefix}.pooler"] if getattr(body, "pooler", None) is not None else [])
+    pooling = [body.encoder.layer[-1]] + ([body.pooler] if getattr(body, "pooler", None) is not None else [])
+    added = {id(leaf) for module in pooling for leaf in module.modules() if not list(leaf.children())}
+    return [
+        name for name, leaf in model.named_modules() if id(leaf) in added and next(leaf.parameters(), None) is not None
+    ]
 
 
 def fast_mean_pooling(model: torch.nn.Module) -> bool:
     """Compute the appended pooling layer from the masked mean of its input; True if the model has that layer.
 
-    Exact (to float rounding) while the layer's query is a zero `nn.Linear` and no prefix keys are passed; otherwise
+    Exact (to float rounding) while the layer's query is frozen at zero and no prefix keys are passed; otherwise
     the layer's previous forward runs. Attention dropout is kept: in training each head averages its own
     dropped-out weights, as the layer's attention would.
     """
@@ -172,22 +174,19 @@ def _pooling_forward(
     probs = weights[:, None, :].to(hidden_states.dtype)  # (batch, 1, tokens): the same for every head
     if attention.training and attention.dropout.p > 0:
         probs = attention.dropout(probs.expand(batch, heads, -1))  # each head drops its own tokens
-    pooled = probs @ hidden_states  # (batch, 1 or heads, hidden): the mean the attention takes of the inputs
-    value = attention.value
-    if pooled.shape[1] == 1:
-        context = value(pooled)
-    else:  # head h reads rows h·size..(h+1)·size of the value projection, applied to its own mean
-        rows = value.weight.view(heads, size, -1)
-        context = torch.einsum("bnh,ndh->bnd", pooled, rows) + value.bias.view(heads, size) * probs.sum(-1, True)
-        context = context.reshape(batch, 1, -1)
-    attention_output = layer.attention.output(context, hidden_states[:, :1])
+    kept = probs.sum(-1, keepdim=True).clamp_min(torch.finfo(probs.dtype).tiny)  # 1 unless dropped out
+    # sum_j p_j·value(h_j) = kept·value(sum_j p_j·h_j / kept): value is affine, the weights sum to `kept`
+    context = kept * attention.value(probs @ hidden_states / kept)  # (batch, 1 or heads, hidden)
+    if heads > 1 and context.shape[1] == heads:  # head h keeps its own slice h·size..(h+1)·size
+        context = torch.diagonal(context.view(batch, heads, heads, size), dim1=1, dim2=2).transpose(1, 2)
+    attention_output = layer.attention.output(context.reshape(batch, 1, -1), hidden_states[:, :1])
     return layer.feed_forward_chunk(attention_output)
 
 
 def _pools_by_mean(attention: torch.nn.Module) -> bool:
-    query, value = attention.query, attention.value
-    plain = type(query) is torch.nn.Linear and type(value) is torch.nn.Linear  # not wrapped by PEFT or others
-    return plain and not query.weight.requires_grad and not query.weight.any() and not query.bias.any()
+    """A query of zeros that nothing trains (whatever wraps it): every token gets the same attention."""
+    weights = list(attention.query.parameters())
+    return not any(w.requires_grad for w in weights) and not any(bool(w.any()) for w in weights)
 
 
 def _uniform_weights(mask: torch.Tensor | None, hidden_states: torch.Tensor) -> torch.Tensor | None:
