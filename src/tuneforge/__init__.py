@@ -8,8 +8,7 @@ __all__ = ["TextClassifier", "TokenClassifier", "load", "load_config", "train"]
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
-    from tuneforge.config import load_config
-    from tuneforge.tasks import load, train
+    from tuneforge.tasks import load, load_config, train
     from tuneforge.tasks.text_classification.estimator import TextClassifier
     from tuneforge.tasks.token_classification.estimator import TokenClassifier
 
@@ -17,7 +16,7 @@ _LAZY = {
     "TextClassifier": "tuneforge.tasks.text_classification.estimator",
     "TokenClassifier": "tuneforge.tasks.token_classification.estimator",
     "load": "tuneforge.tasks",
-    "load_config": "tuneforge.config",
+    "load_config": "tuneforge.tasks",
     "train": "tuneforge.tasks",
 }
 

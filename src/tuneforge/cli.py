@@ -60,7 +60,7 @@ def train(
     resume: Annotated[bool, typer.Option(help="Continue an interrupted run from its last checkpoint.")] = False,
 ) -> None:
     """Validate the data, fine-tune, evaluate and write the run directory."""
-    from tuneforge.config import load_config
+    from tuneforge.tasks import load_config
     from tuneforge.tasks import train as run_training
 
     cfg = load_config(config, overrides)
@@ -72,9 +72,8 @@ def train(
 @_user_errors
 def data_check(config: ConfigArg, overrides: SetOpt = None) -> None:
     """Validate and profile the data of a config; exits non-zero when rows are bad under on_error: fail."""
-    from tuneforge.config import load_config
     from tuneforge.errors import DataError
-    from tuneforge.tasks import check_data
+    from tuneforge.tasks import check_data, load_config
 
     cfg = load_config(config, overrides)
     _quiet_libraries()
@@ -182,8 +181,8 @@ def compare(
 ) -> None:
     """Train several methods with the same data, seed and budget; table and chart in OUTPUT_DIR/compare/."""
     from tuneforge.compare import compare as run_comparison
-    from tuneforge.config import load_config, parse_overrides
-    from tuneforge.tasks import TASKS
+    from tuneforge.config import parse_overrides
+    from tuneforge.tasks import TASKS, load_config
 
     cfg = load_config(config, overrides)
     named = [m.strip() for m in methods.split(",") if m.strip()]

@@ -17,7 +17,6 @@ from rich import get_console
 
 from tuneforge.config import Config, TrainConfig
 from tuneforge.data import PreparedData
-from tuneforge.errors import ConfigError
 from tuneforge.evaluate.plots import plot_learning_curve
 from tuneforge.methods import METHODS, apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
@@ -213,12 +212,9 @@ def _with_batching(cfg: Config, task: type[LoopTask]) -> TrainConfig:
     0.87 to 1.29 (bench/train_sft.py, 164 chats, 2 epochs); on CoNLL-2003 HF Trainer's grouping cost 1 entity-F1
     point after one epoch, ours 0.2-0.3 (bench/train_ner.py).
     """
-    method = METHODS[cfg.method.name]
-    can_pack = hasattr(task, "pack_collate") and not method.virtual_tokens
+    # train.packing: true where it cannot be is refused by the config rules (tasks/rules.py).
+    can_pack = hasattr(task, "pack_collate") and not METHODS[cfg.method.name].virtual_tokens
     packing = can_pack if cfg.train.packing is None else cfg.train.packing
-    if packing and not can_pack:
-        why = f"method '{cfg.method.name}' adds virtual tokens" if hasattr(task, "pack_collate") else f"{cfg.task}"
-        raise ConfigError(f"train.packing: true is not supported here ({why}); set it to false or null")
     grouped = not packing if cfg.train.group_by_length is None else cfg.train.group_by_length
     return cfg.train.model_copy(update={"packing": packing, "group_by_length": grouped})
 

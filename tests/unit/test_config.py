@@ -2,8 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from tuneforge.config import load_config, parse_overrides
+from tuneforge.config import parse_overrides
 from tuneforge.errors import ConfigError
+from tuneforge.tasks import load_config
 
 
 def _write(tmp_path: Path, text: str) -> Path:
@@ -118,11 +119,9 @@ def test_packing_and_length_grouping(
     [("text-classification", []), ("token-classification", ["method=prefix"])],
 )
 def test_packing_where_it_cannot_be_is_a_config_error(tmp_path: Path, task: str, overrides: list[str]) -> None:
-    from tuneforge.run import _with_batching
-
-    cfg = load_config(_write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n"), [*overrides, "train.packing=true"])
+    path = _write(tmp_path, f"task: {task}\ndata: {{train: TRAIN}}\n")
     with pytest.raises(ConfigError, match="train.packing"):
-        _with_batching(cfg, _loop_task(task))
+        load_config(path, [*overrides, "train.packing=true"])
 
 
 def _loop_task(name: str) -> type:

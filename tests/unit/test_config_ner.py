@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuneforge.config import load_config
 from tuneforge.errors import ConfigError
+from tuneforge.tasks import load_config
 
 
 def _config(tmp_path: Path, **sections: object) -> Path:
@@ -31,9 +31,9 @@ def test_ner_watches_entity_f1_unless_told(tmp_path: Path) -> None:
     ("override", "message"),
     [
         ("data.clean.redact_pii=true", "redact_pii is not supported for token-classification"),
-        ("train.class_weights=balanced", "class_weights is not supported"),
-        ("data.format=csv", "data.format csv cannot hold entities"),
-        ("task=text-classification", "data.format conll holds tagged tokens"),
+        ("train.class_weights=balanced", "train.class_weights is an option of task text-classification, not token"),
+        ("data.format=csv", "data.format csv holds nothing task token-classification reads"),
+        ("task=text-classification", "data.format conll holds nothing task text-classification reads"),
         ("data.ner.tag_column=0", "column 0 holds the token"),
     ],
 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -47,10 +48,14 @@ def _missing_files(cfg: Config) -> list[str]:
     return [f"'{key}': file {path} does not exist" for key, path in paths.items() if path and not path.is_file()]
 
 
-def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+def load_config(
+    path: str | Path, overrides: list[str] | None = None, *, rules: Callable[[Config], list[str]] | None = None
+) -> Config:
     """Read a YAML config, apply `--set` overrides, and validate everything before any work starts.
 
-    All problems are collected into one ConfigError naming the file and each key path.
+    `rules` adds the checks that need the task and method tables (`tuneforge.load_config` passes
+    `tuneforge.tasks.rules.config_problems`). All problems are collected into one ConfigError naming the file and
+    each key path.
     """
     path = Path(path)
     if not path.is_file():
@@ -71,6 +76,6 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     except ValidationError as exc:
         problems = [_describe(e) for e in exc.errors()]
         raise ConfigError(f"{path}: {len(problems)} problem(s) in the config", problems) from None
-    if missing := _missing_files(cfg):
-        raise ConfigError(f"{path}: {len(missing)} problem(s) in the config", missing)
+    if problems := _missing_files(cfg) + (rules(cfg) if rules else []):
+        raise ConfigError(f"{path}: {len(problems)} problem(s) in the config", problems)
     return cfg

@@ -20,9 +20,6 @@ from tuneforge.methods.blocks import FullMethod
 __all__ = ["Config"]
 
 _MAIN_METRICS = {"token-classification": "entity_f1", "causal-lm-sft": "loss"}  # default early_stopping.metric
-_SFT_METHODS = ("lora", "full", "adalora", "ia3")  # methods that fit a causal LM with the pipeline's loss
-_ZERO_SHOT_METHODS = ("zeroshot-embed", "zeroshot-llm")
-_FEW_SHOT_METHODS = (*_ZERO_SHOT_METHODS, "setfit")  # methods that build their own model
 
 
 class Config(_Frozen):
@@ -83,51 +80,6 @@ class Config(_Frozen):
             metric = _MAIN_METRICS[raw["task"]]
             return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": metric}}}
         return raw
-
-    @model_validator(mode="after")
-    def _options_fit_the_task(self) -> Config:
-        if self.extend_vocab and self.method.name != "full":
-            raise ValueError(
-                f"extend_vocab adds token embeddings that only method full trains and saves, not {self.method.name}"
-            )
-        if self.task == "causal-lm-sft":
-            if self.method.name not in _SFT_METHODS:
-                raise ValueError(
-                    f"method {self.method.name} does not fit task causal-lm-sft (it is built for encoders "
-                    f"with a classification head); use one of {', '.join(_SFT_METHODS)}"
-                )
-            if self.data.format == "conll":
-                raise ValueError("data.format conll holds tagged tokens, not chats; use jsonl, csv, tsv or auto")
-            if self.train.class_weights != "none":
-                raise ValueError("train.class_weights is not supported for causal-lm-sft; use none")
-            return self
-        if self.task != "text-classification":
-            for key, value, default in (
-                ("pooling", self.pooling, "auto"),
-                ("train.label_smoothing", self.train.label_smoothing, 0.0),
-                ("head_init", self.head_init, "random"),
-            ):
-                if value != default:
-                    raise ValueError(f"{key} is an option of task text-classification, not {self.task}; leave it out")
-        if self.head_init == "probe" and self.method.name in _FEW_SHOT_METHODS:
-            raise ValueError(f"head_init: probe starts a trained head; method {self.method.name} fits its own")
-        if self.train.adversarial and self.method.name in _ZERO_SHOT_METHODS:
-            raise ValueError(f"train.adversarial needs training; method {self.method.name} trains nothing")
-        if self.task != "token-classification":
-            if self.data.format == "conll":
-                raise ValueError("data.format conll holds tagged tokens: it needs task: token-classification")
-            return self
-        if self.method.name in _FEW_SHOT_METHODS:
-            raise ValueError(f"method {self.method.name} classifies whole texts: it needs task: text-classification")
-        if self.data.clean.redact_pii:
-            raise ValueError(
-                "data.clean.redact_pii is not supported for token-classification: it moves entity offsets"
-            )
-        if self.train.class_weights != "none":
-            raise ValueError("train.class_weights is not supported for token-classification; use none")
-        if self.data.format in ("csv", "tsv", "parquet"):
-            raise ValueError(f"data.format {self.data.format} cannot hold entities; use conll, jsonl or auto")
-        return self
 
     @property
     def max_tokens(self) -> int:

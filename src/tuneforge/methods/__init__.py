@@ -61,8 +61,8 @@ def _methods() -> dict[str, Method]:
         "ptuning": Method(apply_ptuning, cannot_merge=_VIRTUAL_TOKENS, virtual_tokens=True),
         "adapter": Method(apply_adapter, cannot_merge="it adds bottleneck layers that a plain model does not have"),
         # Zero-/few-shot: they fit their model themselves; text classification's fewshot/ package holds their code.
-        "zeroshot-embed": Method(None, cannot_merge=_EMBEDDINGS),
-        "zeroshot-llm": Method(None, cannot_merge=_LLM_SCORED),
+        "zeroshot-embed": Method(None, cannot_merge=_EMBEDDINGS, trains=False),
+        "zeroshot-llm": Method(None, cannot_merge=_LLM_SCORED, trains=False),
         "setfit": Method(None, cannot_merge=_MEAN_POOLED),
     }
 

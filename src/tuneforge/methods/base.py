@@ -32,6 +32,7 @@ class Method:
     cannot_merge: str | None = None
     virtual_tokens: bool = False  # prepends learned tokens to every input: no packing
     step_hook: Callable[[torch.nn.Module, Any], StepHook] | None = None
+    trains: bool = True  # False: fits without gradient steps (zero-shot), so train.* loop options do not apply
 
     @property
     def fits_itself(self) -> bool:

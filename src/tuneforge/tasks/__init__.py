@@ -22,7 +22,17 @@ from tuneforge.tasks.token_classification import TOKEN_CLASSIFICATION
 if TYPE_CHECKING:
     from tuneforge.config import Config
 
-__all__ = ["TASKS", "Estimator", "FeedbackFormat", "TaskSpec", "check_data", "load", "task_of", "train"]
+__all__ = [
+    "TASKS",
+    "Estimator",
+    "FeedbackFormat",
+    "TaskSpec",
+    "check_data",
+    "load",
+    "load_config",
+    "task_of",
+    "train",
+]
 
 TASKS: dict[str, TaskSpec] = {
     spec.name: spec
@@ -30,14 +40,26 @@ TASKS: dict[str, TaskSpec] = {
 }
 
 
+def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
+    """Read and validate a config, the tables' rules included (tasks/rules.py): every problem in one ConfigError."""
+    from tuneforge.config import load_config as read_config
+    from tuneforge.tasks.rules import config_problems
+
+    return read_config(path, overrides, rules=config_problems)
+
+
 def train(cfg: Config, *, resume: bool = False) -> Path:
     """Run the whole pipeline of `cfg.task` and return the finished run directory."""
-    return TASKS[cfg.task].train(cfg, resume)
+    from tuneforge.tasks.rules import check_config
+
+    return TASKS[cfg.task].train(check_config(cfg), resume)
 
 
 def check_data(cfg: Config) -> Any:
     """The data report of `cfg` without training (`.render()` shows it); DataError when rows are bad."""
-    return TASKS[cfg.task].check_data(cfg)
+    from tuneforge.tasks.rules import check_config
+
+    return TASKS[cfg.task].check_data(check_config(cfg))
 
 
 def task_of(path: Path) -> tuple[TaskSpec, str]:

@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tuneforge.config import load_config
 from tuneforge.errors import ConfigError
+from tuneforge.tasks import load_config
 from tuneforge.tasks.tabular.data import check_tabular_config
 
 
@@ -35,9 +35,9 @@ def test_defaults_and_overrides(tmp_path: Path) -> None:
 
 
 def test_held_out_files_are_refused(tmp_path: Path) -> None:
-    cfg = load_config(_write(tmp_path, data={"train": str(tmp_path / "t.csv"), "test": str(tmp_path / "t.csv")}))
+    path = _write(tmp_path, data={"train": str(tmp_path / "t.csv"), "test": str(tmp_path / "t.csv")})
     with pytest.raises(ConfigError, match="data.test: tabular-classification scores models by cross-validation"):
-        check_tabular_config(cfg)
+        load_config(path)
 
 
 def test_served_families_must_be_compared(tmp_path: Path) -> None:

@@ -36,12 +36,19 @@ def _load(run_dir: Path) -> Recommender:
     return Recommender(run_dir)
 
 
+def _rules(cfg: Config) -> list[str]:
+    if cfg.recommend is None:
+        return ["task: recommendation needs a 'recommend:' block naming at least 'items' (the item file)"]
+    return []
+
+
 RECOMMENDATION = TaskSpec(
     name="recommendation",
     inputs="records",
     main_metric="ndcg@10",
     methods=("full",),  # popularity, ALS and the two-tower model are all fitted; the tower trains in full
     options=("recommend",),
+    rules=_rules,
     check_data=_check_data,
     train=_train,
     load=_load,

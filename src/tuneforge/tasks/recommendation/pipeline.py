@@ -21,7 +21,6 @@ from rich import get_console
 from tuneforge.config import Config
 from tuneforge.config.recommend import RecommendConfig
 from tuneforge.embedding import encode_texts, load_encoder
-from tuneforge.errors import ConfigError
 from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json
 from tuneforge.tasks.recommendation.baselines import Popularity, fit_mf, select_mf
 from tuneforge.tasks.recommendation.data import Catalogue, Interactions, read_catalogue, read_interactions
@@ -45,9 +44,8 @@ __all__ = ["train"]
 
 
 def _settings(cfg: Config) -> RecommendConfig:
-    settings: RecommendConfig | None = getattr(cfg, "recommend", None)
-    if settings is None:
-        raise ConfigError("task: recommendation needs a 'recommend:' block naming at least 'items' (the item file)")
+    settings = cfg.recommend
+    assert settings is not None, "the recommendation row's rules require the block (tasks/recommendation)"
     return settings
 
 

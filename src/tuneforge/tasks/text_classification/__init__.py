@@ -55,7 +55,7 @@ TEXT_CLASSIFICATION = TaskSpec(
         *("full", "freeze", "bitfit", "lora", "adalora", "ia3", "prefix", "prompt", "ptuning", "adapter"),
         *("zeroshot-embed", "zeroshot-llm", "setfit"),
     ),
-    options=("pooling", "head_init", "train.label_smoothing", "extend_vocab"),
+    options=("pooling", "head_init", "train.label_smoothing", "train.class_weights", "extend_vocab"),
     check_data=_check_data,
     train=_train,
     load=_load,
