@@ -10,7 +10,7 @@ import torch
 
 from tuneforge.errors import ConfigError
 
-__all__ = ["Method", "StepHook", "head_modules", "train_only"]
+__all__ = ["ADDED_MODULES", "Method", "StepHook", "added_modules", "head_modules", "train_only"]
 
 StepHook = Callable[[int, int], None]
 """Called after each optimiser step, before gradients are cleared, with (step index, total steps)."""
@@ -38,6 +38,17 @@ class Method:
     def fits_itself(self) -> bool:
         """True for zero-/few-shot methods: no gradient training of the task's model by the loop."""
         return self.apply is None
+
+
+ADDED_MODULES = "tuneforge_added_modules"
+"""Attribute a task sets on a model it built: {qualified name of a leaf module it added to (or reset in) the
+pretrained body: whether parameter-efficient methods train it}, e.g. text classification's mean-pooling layer
+(kept as built) and reset pooler (trained). No method adapts them; PEFT methods save them whole (`modules_to_save`)
+so that the adapter holds what the stock checkpoint lacks."""
+
+
+def added_modules(model: torch.nn.Module) -> dict[str, bool]:
+    return dict(getattr(model, ADDED_MODULES, {}))
 
 
 def head_modules(model: torch.nn.Module) -> list[str]:

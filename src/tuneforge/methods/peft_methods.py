@@ -7,7 +7,8 @@
   1.5% of MiniLM-L6's weights. The pooler is included because BERT's classifier reads it and it is pretrained
   for next-sentence prediction, not for the user's labels. PEFT's own BERT default (query, value) trains 0.3%.
 - Mean pooling (tasks/text_classification/mean_pooling.py) appends a layer and resets the pooler, which the
-  stock checkpoint lacks: both travel whole in the adapter as `modules_to_save`, so no PEFT method adapts them
+  stock checkpoint lacks; the task lists them as the model's added modules (methods/base.py): both travel
+  whole in the adapter as `modules_to_save`, so no PEFT method adapts them
   (PEFT never targets a module it saves whole). The pooling layer stays frozen, as built (a mean); the reset pooler
   trains with the head. Loaded with plain PEFT, the adapter's base is the stock checkpoint with one layer more,
   whose random last layer and pooler the adapter then replaces:
@@ -28,8 +29,7 @@ import torch
 
 from tuneforge.config import AdaLoraMethod, IA3Method, LoraMethod, PrefixMethod, PromptMethod, PTuningMethod
 from tuneforge.errors import ConfigError
-from tuneforge.methods.base import StepHook, head_modules
-from tuneforge.tasks.text_classification.mean_pooling import pooling_modules
+from tuneforge.methods.base import StepHook, added_modules, head_modules
 
 __all__ = [
     "LORA_TARGETS",
@@ -62,14 +62,14 @@ def _wrap(model: torch.nn.Module, peft_config: Any, method: str) -> torch.nn.Mod
     from peft import get_peft_model
 
     extra_heads = [name for name in head_modules(model) if name not in _PEFT_HEADS]
-    pooling = pooling_modules(model)
-    peft_config.modules_to_save = extra_heads + pooling or None
+    added = added_modules(model)
+    peft_config.modules_to_save = extra_heads + list(added) or None
     try:
         wrapped = get_peft_model(model, peft_config)
     except ValueError as exc:  # PEFT's own check of targets and sizes
         raise ConfigError(f"method '{method}': {exc}") from None
-    # Saved whole so that the adapter loads onto the stock checkpoint; the pooling layer's are not trained.
-    frozen = tuple(f".{name}." for name in pooling if ".pooler." not in f".{name}.")
+    # Saved whole so that the adapter loads onto the stock checkpoint; PEFT trains the copies unless told not to.
+    frozen = tuple(f".{name}." for name, trains in added.items() if not trains)
     for name, param in wrapped.named_parameters():
         if any(prefix in f".{name}" for prefix in frozen):
             param.requires_grad_(False)

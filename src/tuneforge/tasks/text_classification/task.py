@@ -19,6 +19,7 @@ from tuneforge.evaluate.metrics import classification_metrics, per_class_table
 from tuneforge.evaluate.plots import plot_confusion
 from tuneforge.evaluate.report import render_report
 from tuneforge.evaluate.slices import indices_by_script
+from tuneforge.methods.base import ADDED_MODULES
 from tuneforge.models import resolve_model
 from tuneforge.tasks.text_classification.first_token import first_token_last_layer
 from tuneforge.tasks.text_classification.mean_pooling import (
@@ -26,6 +27,7 @@ from tuneforge.tasks.text_classification.mean_pooling import (
     append_mean_pooling,
     checkpoint_pooling,
     fast_mean_pooling,
+    pooling_modules,
 )
 from tuneforge.train.task import Feature
 
@@ -51,6 +53,8 @@ def build_classifier(model_path: str, labels: list[str], pooling: Pooling = "cls
         )
     first_token_last_layer(model)  # the pooling layer's fallback, or the [CLS] model's speed-up
     fast_mean_pooling(model)
+    # PEFT methods save these whole; they keep the pooling layer as built (a mean) and train the reset pooler.
+    setattr(model, ADDED_MODULES, {name: ".pooler." in f".{name}." for name in pooling_modules(model)})
     return model
 
 
