@@ -32,6 +32,7 @@ class ServedModel:
     path: Path
     inputs: InputKind  # texts are micro-batched; records run per request; chats stream
     predictor: Predictor | None = None
+    preprocess: Callable[[list[Any]], list[Any]] | None = None  # what the model sees of each input (logged)
     chat: Any = None  # a ChatModel, for tasks whose inputs are chats
 
 
@@ -40,7 +41,9 @@ def load_model(name: str, path: Path) -> ServedModel:
     estimator = spec.load(path)
     if spec.inputs == "chats":
         return ServedModel(name, task, path, spec.inputs, chat=estimator.for_serving())  # type: ignore[attr-defined]
-    return ServedModel(name, task, path, spec.inputs, predictor=estimator.predict_json)
+    return ServedModel(
+        name, task, path, spec.inputs, predictor=estimator.predict_json, preprocess=estimator.preprocess
+    )
 
 
 class ModelRegistry:

@@ -34,6 +34,10 @@ class Estimator(Protocol):
         """One JSON-able object per input: what the HTTP API returns."""
         ...
 
+    def preprocess(self, inputs: list[Any]) -> list[Any]:
+        """Each input as the model sees it, cleaned as at training time: what the prediction log stores."""
+        ...
+
     def show(self, inputs: list[Any]) -> None:
         """Print the predictions of a few inputs as a table (`tuneforge predict --text`)."""
         ...

@@ -15,7 +15,6 @@ from tuneforge.errors import DataError
 from tuneforge.serve.batching import QueueFull
 from tuneforge.serve.deps import AUTH_ERRORS, Predict, State, served_model
 from tuneforge.serve.feedback import LoggedPrediction
-from tuneforge.serve.registry import ServedModel
 from tuneforge.serve.schemas import PredictRequest, PredictResponse
 
 router = APIRouter(tags=["predict"], responses=AUTH_ERRORS)
@@ -51,7 +50,8 @@ async def predict(name: str, body: PredictRequest, key: Predict, state: State) -
             raise HTTPException(
                 503, "server busy: queue full", headers={"Retry-After": str(exc.retry_after)}
             ) from None
-        logged_inputs = _seen_by_model(model, body.texts)
+        assert model.preprocess is not None
+        logged_inputs = model.preprocess(body.texts)  # what the model saw
     request_id = uuid.uuid4().hex
     predictions = [{"id": f"{request_id}-{i}", **output} for i, output in enumerate(outputs)]
     logged = [
@@ -68,13 +68,6 @@ async def _predict_records(predictor: Any, records: list[dict[str, Any]]) -> lis
         return await asyncio.to_thread(predictor, records)
     except DataError as exc:
         _invalid("records", "value_error", str(exc))
-
-
-def _seen_by_model(model: ServedModel, texts: list[str]) -> list[str]:
-    """The texts as the model saw them, which the prediction log stores: an estimator with a `preprocess` (text
-    classification: its run's data.clean) cleans them inside its predict. NER spans index the raw text, kept as is."""
-    preprocess = getattr(getattr(model.predictor, "__self__", None), "preprocess", None)
-    return preprocess(texts) if preprocess is not None else texts
 
 
 def _invalid(field: str, kind: str, message: str) -> NoReturn:

@@ -92,6 +92,9 @@ class Recommender:
         """Each record holds `user` (a known user id) or `text`, and optionally `k`; JSON-able results."""
         return [self._one(record) for record in records]
 
+    def preprocess(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return records  # read against the run's schema (or the catalogue) inside predict
+
     def predict_json(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self.predict(records)  # already JSON-able
 

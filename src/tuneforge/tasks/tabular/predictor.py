@@ -64,6 +64,9 @@ class TabularPredictor:
             )
         return self.predict_frame(parsed.frame)
 
+    def preprocess(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return records  # read against the run's schema (or the catalogue) inside predict
+
     def predict_json(self, records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return self.predict(records)  # already JSON-able
 

@@ -67,6 +67,11 @@ class TokenClassifier:
             results.append(spans_of(text, offsets[i], tags, scores))
         return results
 
+    def preprocess(self, texts: Sequence[str]) -> list[str]:
+        """The texts as they are: spans index the raw text, and its words are normalised one by one (NFKC, as in
+        training) inside `encode`, which keeps every offset."""
+        return list(texts)
+
     def predict_json(self, texts: Sequence[str]) -> list[dict[str, Any]]:
         """`predict` as JSON-able objects: {"entities": spans} per text."""
         return [{"entities": spans} for spans in self.predict(texts)]
