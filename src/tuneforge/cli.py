@@ -38,7 +38,7 @@ def _user_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tuneforge.train.loop import TrainingInterrupted
+        from tuneforge.training.loop import TrainingInterrupted
 
         try:
             return command(*args, **kwargs)

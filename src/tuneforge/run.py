@@ -24,8 +24,8 @@ from tuneforge.precision import cpu_has_native_bf16
 from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json, write_text
 from tuneforge.rundir.saved import save_model
 from tuneforge.track.mlflow import NullTracker, start_tracking
-from tuneforge.train.loop import FitResult, fit
-from tuneforge.train.task import HeadInit, LoopTask, SelfFitting
+from tuneforge.training.loop import FitResult, fit
+from tuneforge.training.task import HeadInit, LoopTask, SelfFitting
 from tuneforge.vocab import coverage_warning, extend_vocabulary
 
 __all__ = ["check_loop_data", "train_in_loop"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 from typing import Any, Literal
 
@@ -22,10 +23,19 @@ __all__ = ["Config"]
 _MAIN_METRICS = {"token-classification": "entity_f1", "causal-lm-sft": "loss"}  # default early_stopping.metric
 
 
+# One per row of tuneforge.tasks.TASKS (a test keeps them equal): config sits below the task table, so it cannot
+# read the names from there.
+TASK_NAMES: tuple[str, ...] = (
+    "text-classification",
+    "token-classification",
+    "causal-lm-sft",
+    "tabular-classification",
+    "recommendation",
+)
+
+
 class Config(_Frozen):
-    task: Literal[
-        "text-classification", "token-classification", "causal-lm-sft", "tabular-classification", "recommendation"
-    ] = Field(
+    task: str = Field(
         "text-classification",
         description="What the model learns: a label per text, entity spans, chat answers (causal LM), a risk score "
         "per table row, or items to recommend.",
@@ -57,6 +67,15 @@ class Config(_Frozen):
     tabular: TabularConfig | None = Field(None, description="tabular-classification: schema, policies, CV, costs.")
     recommend: RecommendConfig | None = Field(None, description="task: recommendation: item file, columns, models.")
     sft: SftConfig = Field(default_factory=SftConfig, description="causal-lm-sft: chat data, formatting, generation.")
+
+    @field_validator("task")
+    @classmethod
+    def _known_task(cls, value: str) -> str:
+        if value not in TASK_NAMES:
+            hint = difflib.get_close_matches(value, TASK_NAMES, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise ValueError(f"unknown task {value!r}{suggestion}; expected one of: {', '.join(TASK_NAMES)}")
+        return value
 
     @field_validator("tracking", mode="before")
     @classmethod

@@ -24,7 +24,7 @@ from tuneforge.errors import RunError, TuneforgeError
 from tuneforge.methods import apply_method
 from tuneforge.methods.peft_methods import load_peft
 from tuneforge.models import resolve_model
-from tuneforge.train.checkpoint import load_weights, save_weights
+from tuneforge.training.checkpoint import load_weights, save_weights
 
 __all__ = ["load_model", "save_model", "saved_dir", "saved_entries"]
 

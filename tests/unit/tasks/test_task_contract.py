@@ -15,7 +15,7 @@ from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
 from tuneforge.tasks.text_classification.task import TextClassification
 from tuneforge.tasks.token_classification.tags import TaggedText
 from tuneforge.tasks.token_classification.task import TokenClassification, tag_set
-from tuneforge.train.task import LoopTask
+from tuneforge.training.task import LoopTask
 
 CASES = {
     "text-classification": (

@@ -13,7 +13,7 @@ from typing import Any
 import torch
 
 from tuneforge.tasks.causal_lm_sft.format import IGNORE
-from tuneforge.train.batching import pack_batch
+from tuneforge.training.batching import pack_batch
 
 __all__ = ["causal_lm_loss", "pack_collate", "pad_collate", "token_losses"]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tuneforge.errors import ConfigError
-from tuneforge.train.batching import IGNORE  # labels of tokens left out of the loss
+from tuneforge.training.batching import IGNORE  # labels of tokens left out of the loss
 
 __all__ = ["IGNORE", "Encoded", "encode_chat", "render_prompt"]
 

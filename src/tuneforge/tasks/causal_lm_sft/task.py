@@ -29,7 +29,7 @@ from tuneforge.tasks.causal_lm_sft.format import encode_chat
 from tuneforge.tasks.causal_lm_sft.metrics import score_answers
 from tuneforge.tasks.causal_lm_sft.prepare import prepare_chats
 from tuneforge.tasks.causal_lm_sft.report import render_sft_report
-from tuneforge.train.task import Feature
+from tuneforge.training.task import Feature
 
 __all__ = ["CausalLMSft"]
 

@@ -38,7 +38,7 @@ from tuneforge.tasks.recommendation.tower import (
     pad_history,
 )
 from tuneforge.track.mlflow import start_tracking
-from tuneforge.train.loop import fit
+from tuneforge.training.loop import fit
 
 __all__ = ["train"]
 

@@ -21,7 +21,7 @@ from tuneforge.tasks.tabular.family_parts import loop_config
 from tuneforge.tasks.tabular.schema import Schema
 from tuneforge.tasks.text_classification.estimator import TextClassifier
 from tuneforge.tasks.text_classification.task import TextClassification, build_classifier
-from tuneforge.train.loop import fit
+from tuneforge.training.loop import fit
 
 __all__ = ["TextLM", "serialise"]
 

@@ -1,4 +1,4 @@
-"""The MLP family: one-hot and standardised inputs, a small PyTorch network trained by our loop (train/loop.py)."""
+"""The MLP family: one-hot and standardised inputs, a small PyTorch network trained by our loop (training/loop.py)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ from tuneforge.config import Config, TrainConfig
 from tuneforge.config.tabular import MlpSettings, TabularConfig
 from tuneforge.tasks.tabular.family_parts import loop_config, one_hot_scaled, one_thread
 from tuneforge.tasks.tabular.schema import Schema
-from tuneforge.train.checkpoint import load_weights, save_weights
-from tuneforge.train.loop import fit
+from tuneforge.training.checkpoint import load_weights, save_weights
+from tuneforge.training.loop import fit
 
 __all__ = ["TorchMLP", "build_network"]
 

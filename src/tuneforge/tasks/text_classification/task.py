@@ -29,7 +29,7 @@ from tuneforge.tasks.text_classification.mean_pooling import (
     fast_mean_pooling,
     pooling_modules,
 )
-from tuneforge.train.task import Feature
+from tuneforge.training.task import Feature
 
 __all__ = ["TextClassification", "batched_logits", "build_classifier"]
 

@@ -26,8 +26,8 @@ from tuneforge.tasks.token_classification.metrics import entity_errors, entity_m
 from tuneforge.tasks.token_classification.prepare import prepare_tagged_data
 from tuneforge.tasks.token_classification.report import render_ner_report
 from tuneforge.tasks.token_classification.tags import TaggedText, entities_of
-from tuneforge.train.batching import IGNORE, pack_batch  # IGNORE: special tokens, padding, later sub-tokens
-from tuneforge.train.task import Batch, Feature
+from tuneforge.training.batching import IGNORE, pack_batch  # IGNORE: special tokens, padding, later sub-tokens
+from tuneforge.training.task import Batch, Feature
 
 __all__ = ["TokenClassification", "build_tagger", "decode_tags", "spans_of", "tag_set"]
 

@@ -19,8 +19,8 @@ from tuneforge.config import Config
 from tuneforge.data import PreparedData
 from tuneforge.errors import ConfigError
 from tuneforge.tasks.text_classification.task import TextClassification
-from tuneforge.train.checkpoint import TrainerState
-from tuneforge.train.loop import FitResult
+from tuneforge.training.checkpoint import TrainerState
+from tuneforge.training.loop import FitResult
 
 __all__ = ["FewShotMethod", "Fitted", "check_label_keys", "label_name", "no_training"]
 

@@ -35,7 +35,7 @@ from tuneforge.rundir.saved import saved_entries
 from tuneforge.tasks.text_classification.fewshot.base import FewShotMethod, Fitted, check_label_keys
 from tuneforge.tasks.text_classification.fewshot.encoder import EmbeddingClassifier, encoder_task, load_head, save_head
 from tuneforge.tasks.text_classification.task import TextClassification, collate
-from tuneforge.train.loop import fit
+from tuneforge.training.loop import fit
 
 __all__ = ["SETFIT", "described", "make_pairs", "ranking_batches", "sample_shots"]
 

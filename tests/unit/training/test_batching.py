@@ -1,6 +1,6 @@
 import numpy as np
 
-from tuneforge.train.batching import epoch_batches
+from tuneforge.training.batching import epoch_batches
 
 
 def _padding(batches: list[list[int]], lengths: list[int]) -> float:

@@ -21,9 +21,9 @@ from transformers import get_scheduler
 
 from tuneforge.config import TrainConfig
 from tuneforge.errors import TuneforgeError
-from tuneforge.train.adversarial import EmbeddingAttack
-from tuneforge.train.batching import IGNORE, epoch_batches
-from tuneforge.train.checkpoint import (
+from tuneforge.training.adversarial import EmbeddingAttack
+from tuneforge.training.batching import IGNORE, epoch_batches
+from tuneforge.training.checkpoint import (
     TrainerState,
     capture_rng,
     find_checkpoint,
@@ -32,7 +32,7 @@ from tuneforge.train.checkpoint import (
     save_checkpoint,
     save_weights,
 )
-from tuneforge.train.progress import TrainProgress
+from tuneforge.training.progress import TrainProgress
 
 __all__ = ["FitResult", "TrainingInterrupted", "fit"]
 

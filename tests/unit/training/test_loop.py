@@ -11,7 +11,7 @@ from transformers import AutoTokenizer
 from tuneforge.config import MethodConfig, TrainConfig
 from tuneforge.methods import apply_method
 from tuneforge.tasks.text_classification.task import TextClassification, build_classifier
-from tuneforge.train.loop import TrainingInterrupted, fit
+from tuneforge.training.loop import TrainingInterrupted, fit
 
 TEXTS = [f"order {i} refund please" for i in range(24)] + [f"where is parcel {i} now" for i in range(24)]
 LABELS = ["refund"] * 24 + ["delivery"] * 24

@@ -11,8 +11,8 @@ from transformers import AutoTokenizer
 from tuneforge.config import MethodConfig, TrainConfig
 from tuneforge.methods import apply_method
 from tuneforge.tasks.text_classification.task import TextClassification, build_classifier
-from tuneforge.train.adversarial import EmbeddingAttack
-from tuneforge.train.loop import fit
+from tuneforge.training.adversarial import EmbeddingAttack
+from tuneforge.training.loop import fit
 
 TEXTS = ["order 7 refund please", "where is my parcel", "refund me now", "parcel 12 is late again"]
 LABELS = ["refund", "delivery", "refund", "delivery"]
