@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup demo ner-demo recsys-demo credit-demo sft-demo bench-sft test test-slow bench bench-ner bench-serve lint clean
+.PHONY: setup demo ner-demo recsys-demo credit-demo sft-demo bench-sft test test-unit test-slow bench bench-ner bench-serve lint clean
 
 $(BIN)/tuneforge: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ recsys-demo: setup
 
 test: setup
 	$(BIN)/python -m pytest -q
+
+test-unit: setup
+	$(BIN)/python -m pytest -q -m "not slow and not integration"
 
 test-slow: setup
 	$(BIN)/python -m pytest -q -m slow

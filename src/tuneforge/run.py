@@ -156,7 +156,7 @@ def train_in_loop(
     tracker.log_artifacts(run_dir)
     tracker.end()
     finalize(run_dir, cfg.output_dir)
-    _print_summary(cfg.output_dir, task, results)
+    _print_summary(cfg.output_dir, task, results, saved.get("saved_dir", "model"))
     return cfg.output_dir
 
 
@@ -265,9 +265,9 @@ def _manifest(cfg: Config, task: LoopTask) -> dict[str, Any]:
     }
 
 
-def _print_summary(run_dir: Path, task: LoopTask, results: dict[str, Any]) -> None:
+def _print_summary(run_dir: Path, task: LoopTask, results: dict[str, Any], saved_dir: str) -> None:
     console = get_console()
     for split in ("validation", "test"):
         if split in results:
             console.print(f"[bold green]{split}[/]: {task.headline(results[split])} ({results[split]['size']} texts)")
-    console.print(f"run saved to [bold]{run_dir}[/] (report.md, metrics.json, model/)")
+    console.print(f"run saved to [bold]{run_dir}[/] (report.md, metrics.json, {saved_dir}/)")

@@ -4,7 +4,7 @@ predictions; what a text or token classifier saves loads with plain transformers
 probabilities. A task or method with no cell here fails `test_every_task_and_method_has_a_cell`.
 
 Nothing is skipped silently: the tables below name every cell that runs with a caveat, and why (PLAIN_XFAIL,
-NO_PLAIN_READER, NO_PREDICT_JSON).
+NO_PLAIN_READER).
 """
 
 import csv
@@ -37,8 +37,6 @@ NO_PLAIN_READER = {
     "zeroshot-llm": f"no classifier is saved: {METHODS['zeroshot-llm'].cannot_merge}",
     "setfit": f"no classifier is saved: {METHODS['setfit'].cannot_merge}",
 }
-# task -> why it has no predict_json yet (the protocol test and the reload check use predict instead).
-NO_PREDICT_JSON = {"causal-lm-sft": "ChatRun (tasks/causal_lm_sft/estimator.py) lacks Estimator.predict_json"}
 PLAIN_TASKS = ("text-classification", "token-classification")
 
 CELLS = [(task, method) for task, spec in TASKS.items() for method in spec.methods]
@@ -188,7 +186,7 @@ def _trained(task: str, method: str, request: pytest.FixtureRequest) -> Path:
 
 
 def _predictions(estimator: Estimator, inputs: list[Any]) -> list[Any]:
-    return estimator.predict_json(inputs) if hasattr(estimator, "predict_json") else estimator.predict(inputs)
+    return estimator.predict_json(inputs)
 
 
 def test_every_task_and_method_has_a_cell() -> None:
@@ -200,10 +198,8 @@ def test_every_task_and_method_has_a_cell() -> None:
 
 @pytest.mark.parametrize("task", list(TASKS))
 def test_estimator_offers_the_whole_protocol(task: str, request: pytest.FixtureRequest) -> None:
-    if task in NO_PREDICT_JSON:
-        request.applymarker(pytest.mark.xfail(strict=False, reason=NO_PREDICT_JSON[task]))
     estimator = load(_trained(task, TASKS[task].methods[0], request))
-    members = ("predict", "predict_json", "show", "predict_file", "evaluate_file")
+    members = ("predict", "predict_json", "preprocess", "show", "predict_file", "evaluate_file")
     assert not [m for m in members if not callable(getattr(estimator, m, None))]
 
 

@@ -7,12 +7,12 @@ from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from tuneforge.config.base import _Frozen
+from tuneforge.frozen import Frozen
 
 __all__ = ["CleanConfig", "DataConfig", "NerDataConfig", "SplitConfig"]
 
 
-class SplitConfig(_Frozen):
+class SplitConfig(Frozen):
     validation: float = Field(
         0.1, ge=0, lt=1, description="Share of train held out for validation when none is given."
     )
@@ -21,13 +21,13 @@ class SplitConfig(_Frozen):
     stratify: bool = Field(True, description="Keep class proportions equal across splits.")
 
 
-class CleanConfig(_Frozen):
+class CleanConfig(Frozen):
     normalize: bool = Field(True, description="NFKC, full-width to half-width, whitespace and HTML remnants.")
     dedup: bool = Field(True, description="Drop exact and normalised duplicate texts; report conflicting labels.")
     redact_pii: bool = Field(False, description="Replace e-mails, phones, ID and card numbers, IPs by placeholders.")
 
 
-class NerDataConfig(_Frozen):
+class NerDataConfig(Frozen):
     """How token-classification files are read: CoNLL columns, tag scheme, and what to do with stray I- tags."""
 
     tag_column: int = Field(-1, description="CoNLL column (0-based) holding the tag; -1 is the last column.")
@@ -46,7 +46,7 @@ class NerDataConfig(_Frozen):
         return value
 
 
-class DataConfig(_Frozen):
+class DataConfig(Frozen):
     train: Path = Field(description="Training file: CSV, TSV, JSONL or Parquet; CoNLL or span JSONL for NER.")
     validation: Path | None = Field(None, description="Validation file; split from train when absent.")
     test: Path | None = Field(None, description="Test file; split from train when absent.")
@@ -70,6 +70,20 @@ class DataConfig(_Frozen):
     )
     clean: CleanConfig = Field(default_factory=CleanConfig, description="Cleaning steps applied before splitting.")
     ner: NerDataConfig = Field(default_factory=NerDataConfig, description="Token classification: CoNLL and tags.")
+
+    def for_labelled_file(self, source: Path, labels: list[str]) -> DataConfig:
+        """These settings reading `source` alone for `tuneforge evaluate`: every row kept (no split, no dedup; bad
+        rows skipped and listed), the run's labels, format and encoding detected anew."""
+        return DataConfig(
+            train=source,
+            text_column=self.text_column,
+            label_column=self.label_column,
+            labels=labels,
+            split=SplitConfig(validation=0, test=0),
+            on_error="skip",
+            clean=self.clean.model_copy(update={"dedup": False}),
+            ner=self.ner,
+        )
 
     @model_validator(mode="after")
     def _split_leaves_training_data(self) -> DataConfig:

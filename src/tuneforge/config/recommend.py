@@ -7,16 +7,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
+
+from tuneforge.frozen import Frozen
 
 __all__ = ["MFConfig", "RecommendConfig", "TowerConfig"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class MFConfig(_Frozen):
+class MFConfig(Frozen):
     """Implicit-feedback ALS (the `implicit` package); the grid is searched on validation NDCG@10."""
 
     factors: list[int] = Field([32, 64, 128], min_length=1, description="Latent sizes tried.")
@@ -25,7 +23,7 @@ class MFConfig(_Frozen):
     iterations: int = Field(15, ge=1, description="ALS sweeps per fit.")
 
 
-class TowerConfig(_Frozen):
+class TowerConfig(Frozen):
     """The language-model two-tower recommender trained through tuneforge's loop (lr, epochs: `train:`)."""
 
     dim: int = Field(128, ge=8, description="Size of item and user vectors.")
@@ -39,7 +37,7 @@ class TowerConfig(_Frozen):
     )
 
 
-class RecommendConfig(_Frozen):
+class RecommendConfig(Frozen):
     """`data.train` holds the interactions; `items` the item texts. Columns are named here."""
 
     items: Path = Field(description="Item file (CSV, TSV, JSONL, Parquet): one row per item id with its texts.")

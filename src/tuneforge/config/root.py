@@ -8,7 +8,6 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from tuneforge.config.base import _Frozen
 from tuneforge.config.data import DataConfig
 from tuneforge.config.method import MethodConfig
 from tuneforge.config.recommend import RecommendConfig
@@ -16,6 +15,7 @@ from tuneforge.config.sft import SftConfig
 from tuneforge.config.tabular import TabularConfig
 from tuneforge.config.tracking import TrackingConfig
 from tuneforge.config.train import TrainConfig
+from tuneforge.frozen import Frozen
 from tuneforge.methods.blocks import FullMethod
 
 __all__ = ["Config"]
@@ -34,7 +34,7 @@ TASK_NAMES: tuple[str, ...] = (
 )
 
 
-class Config(_Frozen):
+class Config(Frozen):
     task: str = Field(
         "text-classification",
         description="What the model learns: a label per text, entity spans, chat answers (causal LM), a risk score "

@@ -4,16 +4,14 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from tuneforge.frozen import Frozen
 
 __all__ = ["GenerationConfig", "SftConfig"]
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class GenerationConfig(_Frozen):
+class GenerationConfig(Frozen):
     """Sampling settings; temperature 0 is greedy decoding (reproducible evaluation)."""
 
     max_new_tokens: int = Field(128, ge=1, le=4096, description="Most tokens generated per answer.")
@@ -31,7 +29,7 @@ class GenerationConfig(_Frozen):
         return value
 
 
-class SftConfig(_Frozen):
+class SftConfig(Frozen):
     """Chat data and formatting for task causal-lm-sft; train.max_length is the token budget of a conversation."""
 
     question_column: str = Field("question", description="CSV/TSV: column holding the user's question.")

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
+
+from tuneforge.frozen import Frozen
 
 __all__ = ["FAMILIES", "CostMatrix", "LmSettings", "MlpSettings", "TabularConfig"]
 
@@ -12,11 +14,7 @@ Family = Literal["hgb", "logreg", "mlp", "lm"]
 FAMILIES: tuple[Family, ...] = ("hgb", "logreg", "mlp", "lm")
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class CostMatrix(_Frozen):
+class CostMatrix(Frozen):
     """Cost of each wrong decision; the positive class is the risk event (German credit: a bad customer)."""
 
     false_negative: float = Field(5.0, ge=0, description="Positive row decided negative (a bad customer accepted).")
@@ -29,7 +27,7 @@ class CostMatrix(_Frozen):
         return self
 
 
-class MlpSettings(_Frozen):
+class MlpSettings(Frozen):
     hidden: list[int] = Field([64, 32], description="Units of each hidden layer (ReLU, dropout after each).")
     dropout: float = Field(0.2, ge=0, lt=1, description="Dropout after each hidden layer.")
     epochs: float = Field(40, gt=0, description="Passes over the training rows; 1,000 rows make 16 steps each.")
@@ -38,7 +36,7 @@ class MlpSettings(_Frozen):
     weight_decay: float = Field(1e-2, ge=0, description="AdamW weight decay on the weight matrices.")
 
 
-class LmSettings(_Frozen):
+class LmSettings(Frozen):
     epochs: float = Field(2, gt=0, description="Passes over the rows as text; CPU-bound, so kept small.")
     batch_size: int = Field(16, ge=1, description="Rows per optimiser step.")
     lr: float = Field(5e-5, gt=0, description="Peak learning rate of AdamW (linear decay, 10% warm-up).")
@@ -48,7 +46,7 @@ class LmSettings(_Frozen):
     )
 
 
-class TabularConfig(_Frozen):
+class TabularConfig(Frozen):
     positive_label: str | None = Field(
         None, description="Class whose probability is scored (the risk event); default the rarer class of train."
     )

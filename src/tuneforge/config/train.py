@@ -6,18 +6,18 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
-from tuneforge.config.base import _Frozen
+from tuneforge.frozen import Frozen
 
 __all__ = ["AdversarialConfig", "EarlyStoppingConfig", "TrainConfig"]
 
 
-class EarlyStoppingConfig(_Frozen):
+class EarlyStoppingConfig(Frozen):
     metric: str = Field("macro_f1", description="Validation metric watched; loss is minimised, others maximised.")
     patience: int = Field(2, ge=1, description="Evaluations without improvement before stopping.")
     min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as an improvement.")
 
 
-class AdversarialConfig(_Frozen):
+class AdversarialConfig(Frozen):
     method: Literal["fgm"] = Field(
         "fgm", description="fgm: one step along the loss gradient at the word embeddings (Miyato et al. 2017)."
     )
@@ -29,7 +29,7 @@ class AdversarialConfig(_Frozen):
     )
 
 
-class TrainConfig(_Frozen):
+class TrainConfig(Frozen):
     epochs: float = Field(3, gt=0, description="Passes over the training data; fractions allowed.")
     batch_size: int = Field(32, ge=1, description="Examples per optimiser step, before accumulation.")
     eval_batch_size: int | None = Field(

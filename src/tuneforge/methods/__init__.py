@@ -1,7 +1,7 @@
 """Which parameters a run trains, and how: the method table. Each method is one `Method` entry in METHODS (see
 methods/base.py): the weight-adapting methods, and the zero-/few-shot methods that fit their model themselves.
 
->>> from tuneforge.config import LoraMethod
+from tuneforge.methods.blocks import LoraMethod
 >>> model = apply_method(model, LoraMethod(name="lora", r=8))  # doctest: +SKIP
 >>> count_parameters(model)  # doctest: +SKIP
 (367117, 23080078)

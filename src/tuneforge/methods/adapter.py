@@ -11,9 +11,9 @@ import re
 
 import torch
 
-from tuneforge.config import AdapterMethod
 from tuneforge.errors import ConfigError
 from tuneforge.methods.base import train_only
+from tuneforge.methods.blocks import AdapterMethod
 
 __all__ = ["Bottleneck", "apply_adapter"]
 

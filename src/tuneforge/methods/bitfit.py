@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import torch
 
-from tuneforge.config import BitFitMethod
 from tuneforge.methods.base import train_only
+from tuneforge.methods.blocks import BitFitMethod
 
 __all__ = ["apply_bitfit"]
 

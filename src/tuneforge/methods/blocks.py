@@ -12,7 +12,7 @@ from typing import Literal
 
 from pydantic import Field, model_validator
 
-from tuneforge.config.base import _Frozen
+from tuneforge.frozen import Frozen
 
 __all__ = [
     "AdaLoraMethod",
@@ -28,22 +28,22 @@ __all__ = [
 ]
 
 
-class FullMethod(_Frozen):
+class FullMethod(Frozen):
     name: Literal["full"] = Field("full", description="Train every weight.")
 
 
-class FreezeMethod(_Frozen):
+class FreezeMethod(Frozen):
     name: Literal["freeze"] = Field(description="Train the head and the top layers only.")
     freeze_layers: int | None = Field(
         None, ge=0, description="Embeddings plus this many lower layers are frozen; null freezes all but the head."
     )
 
 
-class BitFitMethod(_Frozen):
+class BitFitMethod(Frozen):
     name: Literal["bitfit"] = Field(description="Train the bias terms and the head only (Ben Zaken et al. 2022).")
 
 
-class LoraMethod(_Frozen):
+class LoraMethod(Frozen):
     name: Literal["lora"] = Field(description="Low-rank updates of the chosen linear layers (Hu et al. 2021).")
     r: int = Field(8, ge=1, description="Rank of each update; 8 trains ~1.5% of MiniLM with all linear layers.")
     alpha: float = Field(16, gt=0, description="Scale of the update is alpha / r; 2 x r is the usual choice.")
@@ -56,7 +56,7 @@ class LoraMethod(_Frozen):
     )
 
 
-class AdaLoraMethod(_Frozen):
+class AdaLoraMethod(Frozen):
     name: Literal["adalora"] = Field(description="LoRA with ranks reallocated while training (Zhang et al. 2023).")
     init_r: int = Field(12, ge=1, description="Starting rank of every update.")
     target_r: int = Field(8, ge=1, description="Average rank left when the budget schedule ends.")
@@ -76,7 +76,7 @@ class AdaLoraMethod(_Frozen):
         return self
 
 
-class IA3Method(_Frozen):
+class IA3Method(Frozen):
     name: Literal["ia3"] = Field(description="Learned rescaling of keys, values and feed-forward (Liu et al. 2022).")
     target_modules: list[str] | None = Field(None, description="Modules rescaled; default PEFT's for the model type.")
     feedforward_modules: list[str] | None = Field(
@@ -84,14 +84,14 @@ class IA3Method(_Frozen):
     )
 
 
-class PrefixMethod(_Frozen):
+class PrefixMethod(Frozen):
     name: Literal["prefix"] = Field(description="Learned keys and values in front of every layer (Li & Liang 2021).")
     num_virtual_tokens: int = Field(20, ge=1, description="Virtual tokens prepended to each layer's keys and values.")
     projection: bool = Field(False, description="Produce the prefix through a 2-layer MLP, as in the paper.")
     projection_size: int = Field(256, ge=1, description="Hidden size of that MLP.")
 
 
-class PromptMethod(_Frozen):
+class PromptMethod(Frozen):
     name: Literal["prompt"] = Field(description="Learned input embeddings before the text (Lester et al. 2021).")
     num_virtual_tokens: int = Field(20, ge=1, description="Virtual tokens prepended to the input.")
     init: Literal["random", "vocab"] = Field(
@@ -99,14 +99,14 @@ class PromptMethod(_Frozen):
     )
 
 
-class PTuningMethod(_Frozen):
+class PTuningMethod(Frozen):
     name: Literal["ptuning"] = Field(description="Virtual input tokens produced by a small encoder (Liu et al. 2021).")
     num_virtual_tokens: int = Field(20, ge=1, description="Virtual tokens prepended to the input.")
     encoder: Literal["mlp", "lstm"] = Field("mlp", description="Network that produces the virtual tokens.")
     encoder_hidden_size: int = Field(128, ge=1, description="Hidden size of that network.")
 
 
-class AdapterMethod(_Frozen):
+class AdapterMethod(Frozen):
     name: Literal["adapter"] = Field(description="Bottleneck layers inside every block (Houlsby / Pfeiffer).")
     style: Literal["houlsby", "pfeiffer"] = Field(
         "pfeiffer", description="houlsby: after attention and feed-forward; pfeiffer: after feed-forward only."

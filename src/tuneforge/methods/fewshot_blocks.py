@@ -15,7 +15,7 @@ from typing import Annotated, Any, Literal
 import yaml
 from pydantic import BeforeValidator, Field, field_validator, model_validator
 
-from tuneforge.config.base import _Frozen
+from tuneforge.frozen import Frozen
 
 __all__ = ["SetFitMethod", "ZeroShotEmbedMethod", "ZeroShotLLMMethod"]
 
@@ -48,7 +48,7 @@ def _check_template(template: str, allowed: set[str], required: str) -> str:
     return template
 
 
-class ZeroShotEmbedMethod(_Frozen):
+class ZeroShotEmbedMethod(Frozen):
     name: Literal["zeroshot-embed"] = Field(
         description="No training: each text gets the label whose description embeds closest (cosine similarity)."
     )
@@ -67,7 +67,7 @@ class ZeroShotEmbedMethod(_Frozen):
         return _check_template(value, {"label"}, "label")
 
 
-class ZeroShotLLMMethod(_Frozen):
+class ZeroShotLLMMethod(Frozen):
     name: Literal["zeroshot-llm"] = Field(
         description="No training: an instruction LLM scores each label as the answer to a prompt; best label wins."
     )
@@ -87,7 +87,7 @@ class ZeroShotLLMMethod(_Frozen):
         return _check_template(value, {"text", "labels"}, "text")
 
 
-class SetFitMethod(_Frozen):
+class SetFitMethod(Frozen):
     name: Literal["setfit"] = Field(
         description="Few-shot (Tunstall et al. 2022): contrastive tuning of the sentence encoder, then a LR head."
     )

@@ -6,8 +6,8 @@ import re
 
 import torch
 
-from tuneforge.config import FreezeMethod
 from tuneforge.methods.base import head_modules
+from tuneforge.methods.blocks import FreezeMethod
 
 __all__ = ["apply_freeze"]
 

@@ -27,9 +27,9 @@ from typing import Any
 
 import torch
 
-from tuneforge.config import AdaLoraMethod, IA3Method, LoraMethod, PrefixMethod, PromptMethod, PTuningMethod
 from tuneforge.errors import ConfigError
 from tuneforge.methods.base import StepHook, added_modules, head_modules
+from tuneforge.methods.blocks import AdaLoraMethod, IA3Method, LoraMethod, PrefixMethod, PromptMethod, PTuningMethod
 
 __all__ = [
     "LORA_TARGETS",

@@ -23,6 +23,7 @@ __all__ = [
     "read_manifest",
     "run_config",
     "staging_dir",
+    "write_evaluation",
     "write_inputs",
     "write_json",
     "write_text",
@@ -96,3 +97,14 @@ def write_inputs(run_dir: Path, cfg: Config, report: dict[str, Any], report_md: 
     write_text(run_dir / "data_report.md", report_md)
     if rejected:
         write_rejected(run_dir / "rejected_rows.csv", rejected)
+
+
+def write_evaluation(run_dir: Path | None, source: Path, metrics: dict[str, Any], report_md: str) -> Path:
+    """`tuneforge evaluate`'s output: RUN/evaluations/<file stem>/ metrics.json and report.md; returns the folder."""
+    if run_dir is None:
+        raise RunError("evaluate needs a model loaded from its run directory (tuneforge.load(run_dir))")
+    out = run_dir / "evaluations" / source.stem
+    out.mkdir(parents=True, exist_ok=True)
+    write_json(out / "metrics.json", metrics)
+    write_text(out / "report.md", report_md)
+    return out

@@ -105,9 +105,12 @@ def test_over_length_policy_and_fail_mode(tmp_path: Path, tiny_llama_dir: Path) 
 
 def test_encoder_only_methods_are_refused(tmp_path: Path) -> None:
     assert _config(tmp_path).train.early_stopping.metric == "loss"
+    from tuneforge.tasks.rules import check_config
+
     for method in ("bitfit", "freeze", "setfit", "zeroshot-embed", "adapter"):
-        with pytest.raises(ValueError, match=f"method {method} does not fit task causal-lm-sft"):
-            _config(tmp_path, method=method)
+        with pytest.raises(ConfigError) as caught:
+            check_config(_config(tmp_path, method=method))
+        assert f"method {method} does not fit task causal-lm-sft" in caught.value.problems[0]
     with pytest.raises(ConfigError, match="sft.over_length"):
         from tuneforge.config import load_config
 

@@ -27,6 +27,13 @@ class ChatRun(ChatModel):
         chats = [[{"role": "user", "content": q}] if isinstance(q, str) else q for q in questions]
         return self.generate_batch(chats)
 
+    def preprocess(self, questions: Sequence[str | Messages]) -> list[str | Messages]:
+        return list(questions)  # the chat template renders each chat as it did at training time
+
+    def predict_json(self, questions: Sequence[str | Messages]) -> list[dict[str, Any]]:
+        """`predict` as JSON-able objects: {"answer": ...} per question."""
+        return [{"answer": answer} for answer in self.predict(questions)]
+
     def show(self, questions: Sequence[str]) -> None:
         """Print each question with its answer."""
         table = RichTable("question", "answer")

@@ -17,7 +17,7 @@ from rich.table import Table as RichTable
 
 from tuneforge.config import Config, DataConfig, SplitConfig
 from tuneforge.errors import RunError
-from tuneforge.rundir import run_config, write_json, write_text
+from tuneforge.rundir import run_config, write_evaluation
 from tuneforge.tasks.causal_lm_sft.chat_model import ChatModel
 from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
 
@@ -52,10 +52,10 @@ def evaluate_chat_file(chat: ChatModel, source: Path) -> dict[str, Any]:
     batch_size = cfg.train.eval_batch_size or 2 * cfg.train.batch_size  # as training's final evaluation
     results = task.evaluate_examples(chat.model, prepared.train, batch_size=batch_size)
     results["rejected_rows"] = [str(r) for r in prepared.rejected]
-    out = run_dir / "evaluations" / source.stem
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "metrics.json", {"test": results, "generation": cfg.sft.generation.model_dump(mode="json")})
-    write_text(out / "report.md", task.render_report(f"evaluation on {source.name}", {"test": results}))
+    metrics = {"test": results, "generation": cfg.sft.generation.model_dump(mode="json")}
+    out = write_evaluation(
+        run_dir, source, metrics, task.render_report(f"evaluation on {source.name}", {"test": results})
+    )
     _print_scores(source, results, out)
     return results
 

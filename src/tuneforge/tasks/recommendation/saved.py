@@ -24,7 +24,7 @@ from tuneforge.data import read_table
 from tuneforge.data.records import write_records
 from tuneforge.embedding import encode_texts, load_encoder
 from tuneforge.errors import DataError
-from tuneforge.rundir import read_json, write_json, write_text
+from tuneforge.rundir import read_json, write_evaluation, write_json
 from tuneforge.tasks.recommendation.baselines import MatrixFactorisation, Popularity
 from tuneforge.tasks.recommendation.data import Catalogue, read_interactions
 from tuneforge.tasks.recommendation.metrics import ranking_metrics
@@ -205,13 +205,10 @@ def _evaluate_file(recommender: Recommender, source: Path) -> dict[str, Any]:
     k = settings.k
     scorers = {"popularity": recommender.popularity, "mf": recommender.mf, "lm": recommender.tower}
     results = {name: ranking_metrics(scorer, cases, k) for name, scorer in scorers.items()}
-    out = run_dir / "evaluations" / source.stem
-    out.mkdir(parents=True, exist_ok=True)
     rejected = [str(r) for r in data.rejected]
-    write_json(out / "metrics.json", {"test": results, "rejected_rows": rejected})
     lines = [f"# evaluation on {source.name}", "", f"| model | Recall@{k} | NDCG@{k} |", "|---|---|---|"]
     lines += [f"| {name} | {r[f'recall@{k}']:.4f} | {r[f'ndcg@{k}']:.4f} |" for name, r in results.items()]
-    write_text(out / "report.md", "\n".join(lines) + "\n")
+    write_evaluation(run_dir, source, {"test": results, "rejected_rows": rejected}, "\n".join(lines) + "\n")
     shown = ", ".join(f"{name} NDCG@{k} {r[f'ndcg@{k}']:.4f}" for name, r in results.items())
     get_console().print(f"[bold green]{source.name}[/]: {shown} ({len(cases)} users, {len(rejected)} rejected)")
     return {"test": results, "cases": len(cases), "rejected": len(rejected)}

@@ -12,9 +12,10 @@ import pandas as pd
 from accelerate import Accelerator
 from accelerate.utils import set_seed
 
-from tuneforge.config import Config, FreezeMethod, FullMethod, TrainConfig
+from tuneforge.config import Config, TrainConfig
 from tuneforge.config.tabular import TabularConfig
 from tuneforge.methods import apply_method
+from tuneforge.methods.blocks import FreezeMethod, FullMethod
 from tuneforge.models import resolve_model
 from tuneforge.rundir.saved import save_model
 from tuneforge.tasks.tabular.family_parts import loop_config

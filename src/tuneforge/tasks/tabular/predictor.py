@@ -19,8 +19,8 @@ from tuneforge.config.tabular import TabularConfig
 from tuneforge.data.read import read_table
 from tuneforge.data.records import write_records
 from tuneforge.data.rows import Row, Table
-from tuneforge.errors import DataError, RunError
-from tuneforge.rundir import read_json, read_manifest, run_config, write_json, write_text
+from tuneforge.errors import DataError
+from tuneforge.rundir import read_json, read_manifest, run_config, write_evaluation
 from tuneforge.tasks.tabular.families import FAMILIES, Family
 from tuneforge.tasks.tabular.schema import ParsedRows, Schema, parse_rows
 from tuneforge.tasks.tabular.scoring import contributions, fold_scores
@@ -127,9 +127,6 @@ def _predict_file(predictor: TabularPredictor, source: Path, output: Path) -> No
 
 def _evaluate_file(predictor: TabularPredictor, source: Path) -> dict[str, Any]:
     """Score the run's model on a labelled file; bad rows are skipped and listed. Writes RUN/evaluations/<name>/."""
-    if predictor.run_dir is None:
-        raise RunError("evaluate needs the predictor of a run directory (tabular.load(run_dir))")
-    run_dir = predictor.run_dir
     _, _, parsed = _read_file(predictor, source, labelled=True)
     y = parsed.labels
     if y is None or len(set(y.tolist())) < 2:
@@ -142,9 +139,6 @@ def _evaluate_file(predictor: TabularPredictor, source: Path) -> dict[str, Any]:
         "size": len(y),
         "rejected_rows": [str(e) for e in parsed.errors],
     }
-    out = run_dir / "evaluations" / source.stem
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "metrics.json", results)
     lines = [
         f"# evaluation on {source.name}",
         "",
@@ -153,7 +147,7 @@ def _evaluate_file(predictor: TabularPredictor, source: Path) -> dict[str, Any]:
     ]
     lines += ["| metric | value |", "|---|---|"]
     lines += [f"| {k} | {results[k]:.4f} |" for k in ("roc_auc", "accuracy", "f1", "cost_per_row")]
-    write_text(out / "report.md", "\n".join(lines) + "\n")
+    out = write_evaluation(predictor.run_dir, source, results, "\n".join(lines) + "\n")
     get_console().print(
         f"[bold green]{source.name}[/]: ROC-AUC {results['roc_auc']:.4f}, accuracy {results['accuracy']:.4f}, "
         f"cost/row {results['cost_per_row']:.4f} at threshold {predictor.threshold:.3f} ({len(y)} rows); "

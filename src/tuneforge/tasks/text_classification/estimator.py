@@ -13,13 +13,12 @@ import torch
 from rich import get_console
 from rich.table import Table as RichTable
 
-from tuneforge.config import DataConfig, SplitConfig
 from tuneforge.data import prepare_data
 from tuneforge.data.preprocess import TextPreprocessing
 from tuneforge.data.records import read_rows, write_records
 from tuneforge.errors import RunError
 from tuneforge.evaluate.report import render_report
-from tuneforge.rundir import read_manifest, run_config, write_json, write_text
+from tuneforge.rundir import read_manifest, run_config, write_evaluation
 from tuneforge.rundir.saved import load_model, saved_dir
 from tuneforge.tasks.text_classification.task import TextClassification, batched_logits, build_classifier
 
@@ -105,61 +104,38 @@ class TextClassifier:
 
     def show(self, texts: Sequence[str]) -> None:
         """Print each text with its label and probability."""
-        _show(self, list(texts))
+        table = RichTable("text", "label", "score")
+        for text, prediction in zip(texts, self.predict(texts), strict=True):
+            table.add_row(text, prediction.label, f"{prediction.score:.3f}")
+        get_console().print(table)
 
     def predict_file(self, source: Path, output: Path, *, text_column: str | None = None) -> None:
         """Write `output` (.csv or .jsonl): every input column plus `label` and `score`."""
-        _predict_file(self, source, output, text_column=text_column)
+        column = text_column or run_config(self._run_dir()).data.text_column
+        columns, rows, texts = read_rows(source, column)
+        predictions = self.predict(texts)
+        records = [{**r, "label": p.label, "score": round(p.score, 6)} for r, p in zip(rows, predictions, strict=True)]
+        write_records(output, [*columns, "label", "score"], records)
+        get_console().print(f"{len(records)} predictions written to [bold]{output}[/]")
 
     def evaluate_file(self, source: Path) -> dict[str, Any]:
         """Scores on a labelled file cleaned and validated as in training; bad rows are skipped and listed."""
-        return _evaluate_file(self, source)
+        run_dir = self._run_dir()
+        cfg = run_config(run_dir)
+        data_cfg = cfg.data.for_labelled_file(source, self.labels_)
+        prepared = prepare_data(data_cfg, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens)
+        examples = prepared.train
+        results = self.task.evaluate_examples(self.model, examples, batch_size=64)
+        results["rejected_rows"] = [str(r) for r in prepared.rejected]
+        report = render_report(f"evaluation on {source.name}", {"test": results})
+        out = write_evaluation(run_dir, source, {"test": results, "labels": self.labels_}, report)
+        get_console().print(
+            f"[bold green]{source.name}[/]: accuracy {results['accuracy']:.4f}, macro F1 {results['macro_f1']:.4f} "
+            f"({len(examples)} texts, {len(prepared.rejected)} rejected); report in {out}"
+        )
+        return results
 
-
-def _show(classifier: TextClassifier, texts: list[str]) -> None:
-    table = RichTable("text", "label", "score")
-    for text, prediction in zip(texts, classifier.predict(texts), strict=True):
-        table.add_row(text, prediction.label, f"{prediction.score:.3f}")
-    get_console().print(table)
-
-
-def _predict_file(classifier: TextClassifier, source: Path, output: Path, *, text_column: str | None = None) -> None:
-    column = text_column or run_config(_run_dir(classifier)).data.text_column
-    columns, rows, texts = read_rows(source, column)
-    predictions = classifier.predict(texts)
-    records = [{**r, "label": p.label, "score": round(p.score, 6)} for r, p in zip(rows, predictions, strict=True)]
-    write_records(output, [*columns, "label", "score"], records)
-    get_console().print(f"{len(records)} predictions written to [bold]{output}[/]")
-
-
-def _evaluate_file(classifier: TextClassifier, source: Path) -> dict[str, Any]:
-    run_dir = _run_dir(classifier)
-    cfg = run_config(run_dir)
-    data_cfg = DataConfig(
-        train=source,
-        text_column=cfg.data.text_column,
-        label_column=cfg.data.label_column,
-        labels=classifier.labels_,
-        split=SplitConfig(validation=0, test=0),
-        on_error="skip",
-        clean=cfg.data.clean.model_copy(update={"dedup": False}),
-    )
-    prepared = prepare_data(data_cfg, max_length=cfg.train.max_length, max_tokens=cfg.max_tokens)
-    examples = prepared.train
-    results = classifier.task.evaluate_examples(classifier.model, examples, batch_size=64)
-    results["rejected_rows"] = [str(r) for r in prepared.rejected]
-    out = run_dir / "evaluations" / source.stem
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "metrics.json", {"test": results, "labels": classifier.labels_})
-    write_text(out / "report.md", render_report(f"evaluation on {source.name}", {"test": results}))
-    get_console().print(
-        f"[bold green]{source.name}[/]: accuracy {results['accuracy']:.4f}, macro F1 {results['macro_f1']:.4f} "
-        f"({len(examples)} texts, {len(prepared.rejected)} rejected); report in {out}"
-    )
-    return results
-
-
-def _run_dir(classifier: TextClassifier) -> Path:
-    if classifier.run_dir is None:
-        raise RunError("this classifier was not loaded from a run directory; use TextClassifier.load(run_dir)")
-    return classifier.run_dir
+    def _run_dir(self) -> Path:
+        if self.run_dir is None:
+            raise RunError("this classifier was not loaded from a run directory; use TextClassifier.load(run_dir)")
+        return self.run_dir

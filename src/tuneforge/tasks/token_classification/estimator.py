@@ -11,10 +11,9 @@ import torch
 from rich import get_console
 from rich.table import Table as RichTable
 
-from tuneforge.config import DataConfig, SplitConfig
 from tuneforge.data.records import read_rows, write_records
 from tuneforge.errors import DataError, RunError
-from tuneforge.rundir import read_manifest, run_config, write_json, write_text
+from tuneforge.rundir import read_manifest, run_config, write_evaluation
 from tuneforge.rundir.saved import load_model, saved_dir
 from tuneforge.tasks.token_classification.prepare import read_tagged
 from tuneforge.tasks.token_classification.tags import split_words
@@ -78,70 +77,48 @@ class TokenClassifier:
 
     def show(self, texts: Sequence[str]) -> None:
         """Print each text's entities with their offsets and scores."""
-        _show(self, list(texts))
+        predictions = self.predict(texts)
+        table = RichTable("text", "entity", "label", "start-end", "score")
+        for text, spans in zip(texts, predictions, strict=True):
+            if not spans:
+                table.add_row(text, "-", "-", "-", "-")
+            for i, span in enumerate(spans):
+                where = f"{span['start']}-{span['end']}"
+                table.add_row(text if i == 0 else "", span["text"], span["label"], where, f"{span['score']:.3f}")
+        get_console().print(table)
 
     def predict_file(self, source: Path, output: Path, *, text_column: str | None = None) -> None:
         """Write `output` (.jsonl, or .csv with the spans as a JSON string): every input column plus `entities`."""
-        _predict_file(self, source, output, text_column=text_column)
+        columns, rows, texts = read_rows(source, text_column or run_config(self._run_dir()).data.text_column)
+        predictions = self.predict(texts)
+        as_text = output.suffix.lower() != ".jsonl"
+        records = [
+            {**r, "entities": json.dumps(spans, ensure_ascii=False) if as_text else spans}
+            for r, spans in zip(rows, predictions, strict=True)
+        ]
+        write_records(output, [*columns, "entities"], records)
+        get_console().print(f"{len(records)} texts tagged, {sum(map(len, predictions))} entities written to {output}")
 
     def evaluate_file(self, source: Path) -> dict[str, Any]:
         """Entity scores on a CoNLL or span-JSONL file read as in training; bad sentences are skipped and listed."""
-        return _evaluate_file(self, source)
+        run_dir = self._run_dir()
+        cfg = run_config(run_dir)
+        file = read_tagged(source, cfg.data.for_labelled_file(source, self.labels_))
+        if not file.sentences:
+            raise DataError(
+                f"{source}: no usable sentence ({len(file.errors)} problems)", [str(e) for e in file.errors]
+            )
+        results = self.task.evaluate_examples(self.model, file.sentences, batch_size=64)
+        results["rejected_rows"] = [str(e) for e in file.errors]
+        report = self.task.render_report(f"evaluation on {source.name}", {"test": results})
+        out = write_evaluation(run_dir, source, {"test": results, "labels": self.labels_}, report)
+        get_console().print(
+            f"[bold green]{source.name}[/]: {self.task.headline(results)} ({len(file.sentences)} sentences, "
+            f"{len(file.errors)} problems); report in {out}"
+        )
+        return results
 
-
-def _show(tagger: TokenClassifier, texts: list[str]) -> None:
-    predictions = tagger.predict(texts)
-    table = RichTable("text", "entity", "label", "start-end", "score")
-    for text, spans in zip(texts, predictions, strict=True):
-        if not spans:
-            table.add_row(text, "-", "-", "-", "-")
-        for i, span in enumerate(spans):
-            where = f"{span['start']}-{span['end']}"
-            table.add_row(text if i == 0 else "", span["text"], span["label"], where, f"{span['score']:.3f}")
-    get_console().print(table)
-
-
-def _predict_file(tagger: TokenClassifier, source: Path, output: Path, *, text_column: str | None = None) -> None:
-    columns, rows, texts = read_rows(source, text_column or run_config(_run_dir(tagger)).data.text_column)
-    predictions = tagger.predict(texts)
-    as_text = output.suffix.lower() != ".jsonl"
-    records = [
-        {**r, "entities": json.dumps(spans, ensure_ascii=False) if as_text else spans}
-        for r, spans in zip(rows, predictions, strict=True)
-    ]
-    write_records(output, [*columns, "entities"], records)
-    get_console().print(f"{len(records)} texts tagged, {sum(map(len, predictions))} entities written to {output}")
-
-
-def _evaluate_file(tagger: TokenClassifier, source: Path) -> dict[str, Any]:
-    run_dir = _run_dir(tagger)
-    cfg = run_config(run_dir)
-    data_cfg = DataConfig(
-        train=source,
-        text_column=cfg.data.text_column,
-        label_column=cfg.data.label_column,
-        labels=tagger.labels_,
-        split=SplitConfig(validation=0, test=0),
-        on_error="skip",
-        ner=cfg.data.ner,
-    )
-    file = read_tagged(source, data_cfg)
-    if not file.sentences:
-        raise DataError(f"{source}: no usable sentence ({len(file.errors)} problems)", [str(e) for e in file.errors])
-    results = tagger.task.evaluate_examples(tagger.model, file.sentences, batch_size=64)
-    results["rejected_rows"] = [str(e) for e in file.errors]
-    out = run_dir / "evaluations" / source.stem
-    out.mkdir(parents=True, exist_ok=True)
-    write_json(out / "metrics.json", {"test": results, "labels": tagger.labels_})
-    write_text(out / "report.md", tagger.task.render_report(f"evaluation on {source.name}", {"test": results}))
-    get_console().print(
-        f"[bold green]{source.name}[/]: {tagger.task.headline(results)} ({len(file.sentences)} sentences, "
-        f"{len(file.errors)} problems); report in {out}"
-    )
-    return results
-
-
-def _run_dir(tagger: TokenClassifier) -> Path:
-    if tagger.run_dir is None:
-        raise RunError("this tagger was not loaded from a run directory; use TokenClassifier.load(run_dir)")
-    return tagger.run_dir
+    def _run_dir(self) -> Path:
+        if self.run_dir is None:
+            raise RunError("this tagger was not loaded from a run directory; use TokenClassifier.load(run_dir)")
+        return self.run_dir

@@ -27,10 +27,11 @@ import numpy as np
 import torch
 from accelerate import Accelerator
 
-from tuneforge.config import Config, SetFitMethod
+from tuneforge.config import Config
 from tuneforge.data import Example, PreparedData
 from tuneforge.embedding import SentenceEncoder, encode_texts, load_encoder, logistic_head
 from tuneforge.errors import DataError
+from tuneforge.methods.fewshot_blocks import SetFitMethod
 from tuneforge.rundir.saved import saved_entries
 from tuneforge.tasks.text_classification.fewshot.base import FewShotMethod, Fitted, check_label_keys
 from tuneforge.tasks.text_classification.fewshot.encoder import EmbeddingClassifier, encoder_task, load_head, save_head

@@ -16,9 +16,10 @@ from typing import Any
 import torch
 from accelerate import Accelerator
 
-from tuneforge.config import Config, ZeroShotEmbedMethod
+from tuneforge.config import Config
 from tuneforge.data import PreparedData
 from tuneforge.embedding import SentenceEncoder, encode_texts, linear_head, load_encoder
+from tuneforge.methods.fewshot_blocks import ZeroShotEmbedMethod
 from tuneforge.rundir import write_json
 from tuneforge.rundir.saved import saved_entries
 from tuneforge.tasks.text_classification.fewshot.base import (

@@ -24,9 +24,10 @@ from pydantic import TypeAdapter
 from transformers import AutoModelForCausalLM, AutoTokenizer, PreTrainedTokenizerBase
 from transformers.modeling_outputs import SequenceClassifierOutput
 
-from tuneforge.config import Config, MethodConfig, ZeroShotLLMMethod
+from tuneforge.config import Config, MethodConfig
 from tuneforge.data import PreparedData
 from tuneforge.errors import ConfigError
+from tuneforge.methods.fewshot_blocks import ZeroShotLLMMethod
 from tuneforge.models import pretrained_args, resolve_model
 from tuneforge.rundir import write_json
 from tuneforge.rundir.saved import saved_entries
