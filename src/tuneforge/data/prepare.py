@@ -7,9 +7,10 @@ import dataclasses
 import os
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from tuneforge.config import CleanConfig, DataConfig
 from tuneforge.data.dedup import Dedup, dedup, remove_leakage
@@ -21,9 +22,10 @@ from tuneforge.data.split import split_off
 from tuneforge.data.validate import CheckedTable, TokenCounter, check_table
 from tuneforge.errors import DataError
 
-__all__ = ["PreparedData", "prepare_data", "write_rejected"]
+__all__ = ["PreparedData", "prepare_data", "read_splits", "refuse_bad_rows", "write_rejected"]
 
 _SPLITS = ("train", "validation", "test")
+T = TypeVar("T")
 _SHOWN_CONFLICTS = 5  # conflict groups kept in the report as examples
 
 
@@ -56,13 +58,8 @@ def prepare_data(
         for name, table in tables.items()
     }
     errors = [error for result in checked.values() for error in result.errors]
-    if errors and cfg.on_error == "fail":
-        rows = len({(e.source, e.line) for e in errors})
-        raise DataError(
-            f"{rows:,} bad rows in {', '.join(t.source for t in tables.values())}; fix them, or set "
-            "data.on_error: skip to drop them and save them to a file",
-            [str(e) for e in errors],
-        )
+    if cfg.on_error == "fail":
+        refuse_bad_rows(errors, [t.source for t in tables.values()])
     cleaned = {name: _clean(result.examples, cfg.clean) for name, result in checked.items()}
     given = {name: examples for name, (examples, _, _) in cleaned.items()}
     warnings = [note for table in tables.values() for note in table.warnings]
@@ -103,23 +100,34 @@ def prepare_data(
 
 def _read_all(cfg: DataConfig) -> dict[str, Table]:
     """Read every file and check its columns, raising one DataError for all file-level problems."""
-    paths = {"train": cfg.train, "validation": cfg.validation, "test": cfg.test}
     columns = {"data.text_column": cfg.text_column, "data.label_column": cfg.label_column}
-    tables: dict[str, Table] = {}
+
+    def read(path: Path) -> Table:
+        table = read_table(path, cfg.format, cfg.encoding)
+        table.require(columns)
+        return table
+
+    return read_splits(cfg, read)
+
+
+def read_splits(cfg: DataConfig, read: Callable[[Path], T]) -> dict[str, T]:
+    """`read` applied to data.train and the validation and test files that are set; every file's problems are
+    collected into one DataError."""
+    paths = {"train": cfg.train, "validation": cfg.validation, "test": cfg.test}
+    read_files: dict[str, T] = {}
     problems: list[str] = []
     for name, path in paths.items():
         if path is None:
             continue
         try:
-            tables[name] = read_table(path, cfg.format, cfg.encoding)
-            tables[name].require(columns)
+            read_files[name] = read(path)
         except DataError as exc:
             problems += exc.problems or [str(exc)]
     if len(problems) == 1:
         raise DataError(problems[0])
     if problems:
         raise DataError(f"{len(problems)} problems in the data files", problems)
-    return tables
+    return read_files
 
 
 def _clean(examples: list[Example], cfg: CleanConfig) -> tuple[list[Example], Counter[str], Dedup]:
@@ -175,6 +183,17 @@ def _dropped(errors: list[RowError], dedups: list[Dedup], leaked: int) -> dict[s
         "conflicting_labels": sum(d.conflicting for d in dedups),
         "leakage": leaked,
     }
+
+
+def refuse_bad_rows(errors: list[RowError], sources: list[str], *, unit: str = "rows", dropped: str = "them") -> None:
+    """Under `on_error: fail`: one DataError listing every problem, when there is any."""
+    if errors:
+        rows = len({(e.source, e.line) for e in errors})
+        raise DataError(
+            f"{rows:,} bad {unit} in {', '.join(sources)}; fix them, or set "
+            f"data.on_error: skip to drop {dropped} and save them to a file",
+            [str(e) for e in errors],
+        )
 
 
 def write_rejected(path: Path, rejected: list[RowError]) -> None:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuneforge.tasks.base import FeedbackFormat, TaskSpec
+from tuneforge.tasks.causal_lm_sft.feedback import write_conversations
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -50,12 +51,6 @@ def _causal_lm_dir(path: Path) -> str | None:
     return "causal-lm" if any(name.endswith("ForCausalLM") for name in architectures) else None
 
 
-def _write_feedback(records: list[dict], output: Path, options: dict) -> tuple[int, dict[str, int]]:
-    from tuneforge.tasks.causal_lm_sft.feedback import write_conversations
-
-    return write_conversations(records, output, options)
-
-
 CAUSAL_LM_SFT = TaskSpec(
     name="causal-lm-sft",
     inputs="chats",
@@ -67,7 +62,7 @@ CAUSAL_LM_SFT = TaskSpec(
     train=_train,
     load=_load,
     feedback=FeedbackFormat(
-        suffixes=(".jsonl",), unit="conversations", write=_write_feedback, rated=True, kinds=("causal-lm",)
+        suffixes=(".jsonl",), unit="conversations", write=write_conversations, rated=True, kinds=("causal-lm",)
     ),
     plain_dir=_causal_lm_dir,
 )

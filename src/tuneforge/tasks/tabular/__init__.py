@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuneforge.tasks.base import FeedbackFormat, TaskSpec
+from tuneforge.tasks.tabular.feedback import write_labelled_records
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -38,12 +39,6 @@ def _load(run_dir: Path) -> TabularPredictor:
     return load(run_dir)
 
 
-def _write_feedback(records: list[dict], output: Path, options: dict) -> tuple[int, dict[str, int]]:
-    from tuneforge.tasks.tabular.feedback import write_labelled_records
-
-    return write_labelled_records(records, output, options)
-
-
 def _rules(cfg: Config) -> list[str]:
     # Cross-validation on data.train scores the models: a held-out file is for `tuneforge evaluate`.
     extra = [key for key in ("validation", "test") if getattr(cfg.data, key) is not None]
@@ -64,5 +59,5 @@ TABULAR_CLASSIFICATION = TaskSpec(
     check_data=_check_data,
     train=_train,
     load=_load,
-    feedback=FeedbackFormat(suffixes=(".jsonl",), unit="labelled records", write=_write_feedback),
+    feedback=FeedbackFormat(suffixes=(".jsonl",), unit="labelled records", write=write_labelled_records),
 )

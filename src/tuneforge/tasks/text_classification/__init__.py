@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuneforge.tasks.base import FeedbackFormat, TaskSpec
+from tuneforge.tasks.text_classification.feedback import write_labelled_texts
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -41,12 +42,6 @@ def _load(run_dir: Path) -> TextClassifier:
     return TextClassifier.load(run_dir)
 
 
-def _write_feedback(records: list[dict], output: Path, options: dict) -> tuple[int, dict[str, int]]:
-    from tuneforge.tasks.text_classification.feedback import write_labelled_texts
-
-    return write_labelled_texts(records, output, options)
-
-
 TEXT_CLASSIFICATION = TaskSpec(
     name="text-classification",
     inputs="texts",
@@ -59,5 +54,5 @@ TEXT_CLASSIFICATION = TaskSpec(
     check_data=_check_data,
     train=_train,
     load=_load,
-    feedback=FeedbackFormat(suffixes=(".csv",), unit="labelled texts", write=_write_feedback),
+    feedback=FeedbackFormat(suffixes=(".csv",), unit="labelled texts", write=write_labelled_texts),
 )

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuneforge.tasks.base import FeedbackFormat, TaskSpec
+from tuneforge.tasks.token_classification.feedback import write_entity_spans
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -36,12 +37,6 @@ def _load(run_dir: Path) -> TokenClassifier:
     return TokenClassifier.load(run_dir)
 
 
-def _write_feedback(records: list[dict], output: Path, options: dict) -> tuple[int, dict[str, int]]:
-    from tuneforge.tasks.token_classification.feedback import write_entity_spans
-
-    return write_entity_spans(records, output, options)
-
-
 def _rules(cfg: Config) -> list[str]:
     if cfg.data.clean.redact_pii:
         return ["data.clean.redact_pii is not supported for token-classification: it moves entity offsets"]
@@ -60,5 +55,5 @@ TOKEN_CLASSIFICATION = TaskSpec(
     check_data=_check_data,
     train=_train,
     load=_load,
-    feedback=FeedbackFormat(suffixes=(".jsonl",), unit="texts with corrected entities", write=_write_feedback),
+    feedback=FeedbackFormat(suffixes=(".jsonl",), unit="texts with corrected entities", write=write_entity_spans),
 )

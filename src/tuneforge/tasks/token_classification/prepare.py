@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tuneforge.config import DataConfig
-from tuneforge.data.prepare import PreparedData
+from tuneforge.data.prepare import PreparedData, read_splits, refuse_bad_rows
 from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
 from tuneforge.errors import DataError
 from tuneforge.tasks.token_classification.conll import TaggedFile, read_conll
@@ -44,15 +44,10 @@ def prepare_tagged_data(
 ) -> PreparedData:
     """Read, validate, dedup and split the tagged files of `cfg`; raise DataError listing every bad sentence when
     `on_error` is "fail". PreparedData.labels are the entity types; its splits hold TaggedTexts."""
-    files = _read_all(cfg)
+    files = read_splits(cfg, lambda path: read_tagged(path, cfg))
     errors = [error for file in files.values() for error in file.errors]
-    if errors and cfg.on_error == "fail":
-        rows = len({(e.source, e.line) for e in errors})
-        raise DataError(
-            f"{rows:,} bad lines in {', '.join(f.source for f in files.values())}; fix them, or set "
-            "data.on_error: skip to drop those sentences and save them to a file",
-            [str(e) for e in errors],
-        )
+    if cfg.on_error == "fail":
+        refuse_bad_rows(errors, [f.source for f in files.values()], unit="lines", dropped="those sentences")
     warnings = [w for file in files.values() for w in file.warnings]
     warnings += [
         f"{f.source}: tags read as {f.scheme.upper()} and converted to IOB2"
@@ -94,24 +89,6 @@ def prepare_tagged_data(
         classes_title="Entities per type",
     )
     return PreparedData(splits["train"], splits["validation"], splits["test"], labels, report, errors)
-
-
-def _read_all(cfg: DataConfig) -> dict[str, TaggedFile]:
-    paths = {"train": cfg.train, "validation": cfg.validation, "test": cfg.test}
-    files: dict[str, TaggedFile] = {}
-    problems: list[str] = []
-    for name, path in paths.items():
-        if path is None:
-            continue
-        try:
-            files[name] = read_tagged(path, cfg)
-        except DataError as exc:
-            problems += exc.problems or [str(exc)]
-    if len(problems) == 1:
-        raise DataError(problems[0])
-    if problems:
-        raise DataError(f"{len(problems)} problems in the data files", problems)
-    return files
 
 
 def _dedup(sentences: list[TaggedText], counts: Counter[str]) -> list[TaggedText]:
