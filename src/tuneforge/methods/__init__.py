@@ -15,13 +15,13 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import torch
 
-    from tuneforge.config import MethodConfig
+    from tuneforge.frozen import Frozen
     from tuneforge.methods.base import Method, StepHook
 
 __all__ = ["METHODS", "Method", "apply_method", "count_parameters", "step_hook"]
 
 
-def _apply_full(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
+def _apply_full(model: torch.nn.Module, cfg: Frozen) -> torch.nn.Module:
     return model
 
 
@@ -34,7 +34,7 @@ _MEAN_POOLED = "its head reads mean-pooled sentence embeddings, which a sequence
 @cache
 def _methods() -> dict[str, Method]:
     # Built on first use: tuneforge.config reads the method blocks from methods/blocks.py, so importing this package
-    # must load neither torch nor the method modules (which import tuneforge.config).
+    # must not load torch (the method modules import it).
     from tuneforge.methods.adapter import apply_adapter
     from tuneforge.methods.base import Method
     from tuneforge.methods.bitfit import apply_bitfit
@@ -77,7 +77,7 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'tuneforge.methods' has no attribute {name!r}")
 
 
-def apply_method(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
+def apply_method(model: torch.nn.Module, cfg: Frozen) -> torch.nn.Module:
     """The model to train: `model` with only the method's parameters (and the head) left trainable."""
     apply = _methods()[cfg.name].apply
     if apply is None:
@@ -85,7 +85,7 @@ def apply_method(model: torch.nn.Module, cfg: MethodConfig) -> torch.nn.Module:
     return apply(model, cfg)
 
 
-def step_hook(model: torch.nn.Module, cfg: MethodConfig) -> StepHook | None:
+def step_hook(model: torch.nn.Module, cfg: Frozen) -> StepHook | None:
     """What the training loop calls after each optimiser step for this method, if anything."""
     make = _methods()[cfg.name].step_hook
     return make(model, cfg) if make else None
