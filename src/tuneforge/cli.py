@@ -275,7 +275,7 @@ def keys_revoke(name: Annotated[str, typer.Argument(help="Key name or id.")], da
 def feedback_export(
     model: Annotated[str, typer.Option(help="Served model name.")],
     output: Annotated[
-        Path, typer.Option(help="File to write (classification: .csv; chat: .jsonl); `tuneforge train` reads it.")
+        Path, typer.Option(help="File to write (classification: .csv; chat, NER, tabular: .jsonl); training reads it.")
     ],
     since: Annotated[str | None, typer.Option(help="Only feedback from this date on, e.g. 2026-01-01.")] = None,
     min_rating: Annotated[
@@ -283,11 +283,12 @@ def feedback_export(
         typer.Option(min=1, max=5, help="Chat: also the model's own answers rated at least this (1-5)."),
     ] = None,
     text_column: Annotated[str, typer.Option(help="Classification: name of the text column.")] = "text",
-    label_column: Annotated[str, typer.Option(help="Classification: name of the label column.")] = "label",
+    label_column: Annotated[str, typer.Option(help="Classification and tabular: name of the label column.")] = "label",
     database: DatabaseOpt = None,
 ) -> None:
-    """Write the feedback as training data in the model's task format: text,label CSV rows of the logged texts that
-    got a corrected label (classification), or chat JSONL of the logged conversations with the corrected answer."""
+    """Write the feedback as training data in the format the model's task reads: text,label CSV (classification),
+    chat JSONL with the corrected answers (chat), span JSONL with the corrected entities (NER), labelled records
+    (tabular)."""
     from tuneforge.serve.server import export_feedback
 
     url = _serve_settings(database_url=database).database_url
