@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import difflib
+import reprlib
 from typing import Any, get_args
 
 from pydantic import BaseModel
 
 from tuneforge.config.root import Config
+
+# What an error echoes of the value it got: enough to recognise it, never a screenful (a long description, a list
+# of thousands). reprlib stops early, so even a huge value costs little to show.
+_ECHO_CHARS = 120
+_echo = reprlib.Repr()
+_echo.maxlevel, _echo.maxlist, _echo.maxtuple, _echo.maxdict, _echo.maxset = 3, 8, 8, 8, 8
+_echo.maxstring = _echo.maxother = _ECHO_CHARS
+
+
+def _shown(value: Any) -> str:
+    text = _echo.repr(value)
+    return text if len(text) <= _ECHO_CHARS else text[: _ECHO_CHARS - 1] + "…"
 
 
 def _describe(error: dict[str, Any]) -> str:
@@ -31,7 +44,7 @@ def _describe(error: dict[str, Any]) -> str:
         found = f"unknown name {tag!r}{suggestion}" if tag else "no name given"
         return f"'{path}.name': {found}; expected one of: {', '.join(tags)}"
     got = error.get("input")
-    shown = "" if isinstance(got, dict) else f", got {got!r}"
+    shown = "" if isinstance(got, dict) else f", got {_shown(got)}"
     return f"'{path}': {error['msg']}{shown}" if path else f"{error['msg']}{shown}"
 
 

@@ -15,6 +15,59 @@ from tuneforge.errors import ConfigError
 
 __all__ = ["load_config", "parse_overrides"]
 
+# A config is tens of keys; 100,000 values is far beyond any real one, yet a 1 kB file of nested aliases
+# (`b: [*a, *a, ...]`, 9 levels) expands to 9**9 = 387 million, which hangs validation and error printing.
+MAX_VALUES = 100_000
+
+
+def _expanded_size(node: yaml.Node, sizes: dict[int, int], open_nodes: set[int]) -> int:
+    """Values in `node` once every alias is copied out, at most MAX_VALUES + 1 (an alias of itself: infinite)."""
+    key = id(node)
+    if key in sizes:
+        return sizes[key]
+    if key in open_nodes:
+        return MAX_VALUES + 1
+    open_nodes.add(key)
+    children: list[yaml.Node] = []
+    if isinstance(node, yaml.SequenceNode):
+        children = node.value
+    elif isinstance(node, yaml.MappingNode):
+        children = [part for pair in node.value for part in pair]
+    total = 1
+    for child in children:
+        total = min(total + _expanded_size(child, sizes, open_nodes), MAX_VALUES + 1)
+    open_nodes.discard(key)
+    sizes[key] = total
+    return total
+
+
+def _yaml_problem(exc: yaml.YAMLError) -> str:
+    """PyYAML's message in one line: the problem and where, without the `<unicode string>` excerpt."""
+    if isinstance(exc, yaml.MarkedYAMLError) and exc.problem:
+        mark = exc.problem_mark or exc.context_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        context = f" {exc.context}" if exc.context else ""
+        return f"{exc.problem}{context}{where}"
+    return " ".join(str(exc).split())
+
+
+def _parse_yaml(text: str, source: str) -> Any:
+    """yaml.safe_load, refusing documents whose aliases expand to more than MAX_VALUES values."""
+    loader = yaml.SafeLoader(text)
+    try:
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if _expanded_size(node, {}, set()) > MAX_VALUES:
+            raise ConfigError(f"{source} expands to more than {MAX_VALUES:,} values (YAML aliases?)")
+        return loader.construct_document(node)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {_yaml_problem(exc)}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: nested too deeply") from None
+    finally:
+        loader.dispose()
+
 
 def parse_overrides(overrides: list[str]) -> dict[str, Any]:
     """Turn `a.b=value` strings into a nested dict; values are parsed as YAML (`2` is an int, `null` is None)."""
@@ -29,7 +82,7 @@ def parse_overrides(overrides: list[str]) -> dict[str, Any]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {item!r}: {part} is set to a value and also used as a section")
-        node[leaf] = yaml.safe_load(raw) if raw.strip() else None
+        node[leaf] = _parse_yaml(raw, f"--set {item!r}") if raw.strip() else None
     return tree
 
 
@@ -61,9 +114,11 @@ def load_config(
     if not path.is_file():
         raise ConfigError(f"config file {path} does not exist")
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        text = path.read_bytes().decode("utf-8-sig")  # -sig: a byte-order mark, as some Windows editors write, is fine
+    except UnicodeDecodeError as exc:
+        found = f"byte {exc.start} is {exc.object[exc.start]:#04x}"
+        raise ConfigError(f"{path} is not UTF-8 ({found}); save it as UTF-8") from None
+    raw = _parse_yaml(text, str(path)) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(raw).__name__}")
     if isinstance(raw.get("method"), str):  # `method: lora` is `method: {name: lora}`, so --set method.r=4 adds to it
