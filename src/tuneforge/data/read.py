@@ -113,6 +113,7 @@ def _read_delimited(text: str, source: str, *, tsv: bool) -> tuple[list[str], li
             if fields is None:
                 raise DataError(f"{source}:{start}: cannot read the header: {error}")
             header = [name.replace("\ufeff", "").strip() for name in fields]
+            _refuse_duplicates(header, f"{source}:{start}")
         elif fields is None:
             rows.append(Row(start, None, raw, error))
         else:
@@ -120,6 +121,16 @@ def _read_delimited(text: str, source: str, *, tsv: bool) -> tuple[list[str], li
     if header is None:
         raise DataError(f"{source}: the file is empty")
     return header, rows
+
+
+def _refuse_duplicates(columns: list[str], where: str) -> None:
+    # Rows become dicts keyed by column name, so a repeated name would silently keep only its last column
+    # (`text,label,text` trains on the wrong text). Unnamed columns are left alone: no config key can select them.
+    repeated = sorted({name for name in columns if name and columns.count(name) > 1})
+    if repeated:
+        raise DataError(
+            f"{where}: the header names column(s) {', '.join(repeated)} more than once; give every column its own name"
+        )
 
 
 def _record(header: list[str], fields: list[str], start: int, end: int, raw: str) -> Row:
@@ -178,6 +189,8 @@ def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[Row]]:
     import pyarrow.parquet as pq
 
     try:
+        # The names first: pyarrow fails to read a file with a repeated column name with a message about FieldRefs.
+        _refuse_duplicates(pq.read_schema(pa.BufferReader(data)).names, f"{source}:1")
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
         raise DataError(

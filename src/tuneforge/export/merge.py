@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +10,7 @@ from rich import get_console
 
 from tuneforge.errors import RunError
 from tuneforge.methods.merging import check_mergeable, fold_weights
-from tuneforge.rundir import finalize, read_json
+from tuneforge.rundir import check_output_dir, finalize, read_json, staging_dir
 
 __all__ = ["merge_model", "merge_run"]
 
@@ -23,10 +22,12 @@ def merge_run(run_dir: Path, output: Path | None = None) -> Path:
     manifest = read_json(run_dir / "manifest.json")
     method = manifest.get("method", "full")
     check_mergeable(method)  # before the seconds spent loading
+    output = output or run_dir / "merged"
+    check_output_dir(output, kind="model")  # an existing folder is replaced only when it holds a model dir
     estimator = load(run_dir)
     if not hasattr(estimator, "tokenizer"):
         raise RunError(f"{run_dir} holds a {manifest.get('task')} run, which has no transformers model to merge")
-    output = merge_model(estimator.model, estimator.tokenizer, method, output or run_dir / "merged")
+    output = merge_model(estimator.model, estimator.tokenizer, method, output)
     get_console().print(f"merged {method} model written to [bold]{output}[/]")
     return output
 
@@ -36,12 +37,12 @@ def merge_model(model: torch.nn.Module, tokenizer: Any, method: str, output: Pat
 
     The result loads with `AutoModelForSequenceClassification.from_pretrained(output)` (NER runs: the
     `...ForTokenClassification` class) and needs neither PEFT nor tuneforge. Methods that add computation a plain
-    model cannot express raise RunError.
+    model cannot express raise RunError. An existing `output` is replaced only when it is empty or a model dir (it
+    holds config.json); a run directory or anyone's other files are refused (`rundir.check_output_dir`).
     """
+    staging = staging_dir(output, resume=False, kind="model")
     model = fold_weights(model, method)
-    staging = output.with_name(output.name + ".partial")
-    shutil.rmtree(staging, ignore_errors=True)
     model.save_pretrained(staging)
     tokenizer.save_pretrained(staging)
-    finalize(staging, output)
+    finalize(staging, output, kind="model")
     return output

@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from tuneforge.config import Config
 
 __all__ = [
+    "check_output_dir",
     "finalize",
     "read_json",
     "read_manifest",
@@ -30,22 +31,79 @@ __all__ = [
 ]
 
 
-def staging_dir(output_dir: Path, *, resume: bool) -> Path:
-    """Folder a run writes into until it finishes; a fresh run starts it empty, a resumed one reuses it."""
-    staging = output_dir.with_name(output_dir.name + ".partial")
+# What a folder that tuneforge replaces as a whole may already hold: a previous run (its manifest.json) or, for
+# `export --merge --output`, a previous plain Hugging Face model dir (its config.json). Anything else is someone's
+# files (a typo such as `output_dir: examples/support` would delete the training data) and is refused, not removed.
+_KINDS = {"run": ("a tuneforge run", "manifest.json"), "model": ("a Hugging Face model dir", "config.json")}
+# An interrupted run's staging folder may hold only what write_inputs writes first.
+_STAGED_FIRST = "config.yaml"
+
+
+def check_output_dir(output_dir: Path, *, kind: Literal["run", "model"] = "run") -> None:
+    """RunError unless `output_dir` may be replaced by a finished run (or, `kind="model"`, a merged model dir).
+
+    It may be missing, empty or hold a previous one (manifest.json; model: config.json), and may not be the current
+    folder, a folder above it or the filesystem root.
+
+    >>> check_output_dir(Path("runs/demo"))  # doctest: +SKIP
+    """
+    where, here = output_dir.resolve(), Path.cwd().resolve()
+    if where == here or where in here.parents:
+        raise RunError(
+            f"{output_dir} is the current folder or a folder above it; a finished run replaces the whole folder, "
+            "so name a folder of its own, e.g. output_dir: runs/<name>"
+        )
+    what, marker = _KINDS[kind]
+    _refuse_foreign(output_dir, (marker,), what)
+
+
+def _refuse_foreign(folder: Path, markers: tuple[str, ...], what: str) -> None:
+    if not folder.exists():
+        return
+    if not folder.is_dir():
+        raise RunError(f"{folder} is a file, not a folder for {what}; choose another path or move the file away")
+    if any((folder / marker).is_file() for marker in markers):
+        return
+    names = sorted(entry.name for entry in folder.iterdir())
+    if names:
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        raise RunError(
+            f"{folder} is not empty and holds no {what} (no {markers[0]}; found {shown}); tuneforge replaces the "
+            "whole folder, so it refuses: choose a new or empty folder, or move these files away"
+        )
+
+
+def _beside(folder: Path, suffix: str) -> Path:
+    return folder.with_name(f"{folder.name}.{suffix}")
+
+
+def staging_dir(output_dir: Path, *, resume: bool, kind: Literal["run", "model"] = "run") -> Path:
+    """Folder a run writes into until it finishes; a fresh run starts it empty, a resumed one reuses it.
+
+    Checks `output_dir` first (`check_output_dir`), so a folder that is not a previous run is refused before
+    anything is written."""
+    check_output_dir(output_dir, kind=kind)
+    staging = _beside(output_dir, "partial")
     if resume and not staging.exists():
         if (output_dir / "manifest.json").is_file():
             raise RunError(f"nothing to resume: {output_dir} holds a finished run; train without --resume to redo it")
         raise RunError(f"nothing to resume: no interrupted run at {staging}")
     if not resume:
+        what, marker = _KINDS[kind]
+        _refuse_foreign(staging, (marker, _STAGED_FIRST), what)
         shutil.rmtree(staging, ignore_errors=True)
     staging.mkdir(parents=True, exist_ok=True)
     return staging
 
 
-def finalize(staging: Path, output_dir: Path) -> None:
-    """Swap the finished run into `output_dir`; the previous run there is removed only after the swap."""
-    old = output_dir.with_name(output_dir.name + ".old")
+def finalize(staging: Path, output_dir: Path, *, kind: Literal["run", "model"] = "run") -> None:
+    """Swap the finished run into `output_dir`; the previous run there is removed only after the swap.
+
+    `output_dir` is checked again (`check_output_dir`): what stands there is removed, so it must be a previous run."""
+    check_output_dir(output_dir, kind=kind)
+    what, marker = _KINDS[kind]
+    old = _beside(output_dir, "old")
+    _refuse_foreign(old, (marker,), what)
     shutil.rmtree(old, ignore_errors=True)
     if output_dir.exists():
         os.replace(output_dir, old)

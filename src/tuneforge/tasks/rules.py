@@ -44,6 +44,19 @@ def _option_owners(key: str) -> list[str]:
     return [name for name, spec in TASKS.items() if key in spec.options]
 
 
+def _output_dir_problems(cfg: Config) -> list[str]:
+    """A finished run replaces its whole output_dir, so one that holds a data file would delete it."""
+    where = cfg.output_dir.resolve()
+    files = {"data.train": cfg.data.train, "data.validation": cfg.data.validation, "data.test": cfg.data.test}
+    files["recommend.items"] = cfg.recommend.items if cfg.recommend else None
+    return [
+        f"output_dir {cfg.output_dir} holds {key} ({path}); a finished run replaces the whole folder, so choose an "
+        "output_dir outside the data, e.g. runs/<name>"
+        for key, path in files.items()
+        if path and where in path.resolve().parents
+    ]
+
+
 def config_problems(cfg: Config) -> list[str]:
     """Every rule of the two tables that `cfg` breaks, one message each (empty: the config fits)."""
     spec, method = TASKS[cfg.task], METHODS[cfg.method.name]
@@ -69,7 +82,7 @@ def config_problems(cfg: Config) -> list[str]:
     if cfg.train.packing and not (spec.packs and not method.virtual_tokens):
         why = f"method '{cfg.method.name}' adds virtual tokens" if spec.packs else f"task {cfg.task} cannot pack"
         problems.append(f"train.packing: true is not supported here ({why}); set it to false or null")
-    return problems + spec.rules(cfg)
+    return problems + _output_dir_problems(cfg) + spec.rules(cfg)
 
 
 def check_config(cfg: Config, source: str = "the config") -> Config:
