@@ -11,8 +11,9 @@ from typing import Annotated, Any, Literal, TypeVar
 import typer
 from rich import get_console
 from rich.console import Console
+from rich.markup import escape
 
-from tuneforge.errors import TuneforgeError
+from tuneforge.errors import TrainingInterrupted, TuneforgeError
 
 app = typer.Typer(help="Fine-tune pretrained language models on your own data.", no_args_is_help=True)
 data_app = typer.Typer(help="Inspect data without training.", no_args_is_help=True)
@@ -38,15 +39,14 @@ def _user_errors(command: F) -> F:
 
     @functools.wraps(command)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tuneforge.training.loop import TrainingInterrupted
-
         try:
             return command(*args, **kwargs)
         except TrainingInterrupted as exc:
             Console(stderr=True).print(f"[yellow]{exc}[/]")
             raise typer.Exit(130) from None
         except TuneforgeError as exc:
-            Console(stderr=True).print(f"[bold red]error:[/] {exc}", markup=True, highlight=False)
+            # The message may quote the user's input: printed as text, so `[x]` in a value is not read as markup.
+            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
             raise typer.Exit(2) from None
 
     return wrapper  # type: ignore[return-value]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["ConfigError", "DataError", "RunError", "TuneforgeError"]
+__all__ = ["ConfigError", "DataError", "RunError", "TrainingInterrupted", "TuneforgeError"]
 
 
 class TuneforgeError(Exception):
@@ -35,3 +35,7 @@ class DataError(TuneforgeError):
 
 class RunError(TuneforgeError):
     """A run directory is missing, incomplete or inconsistent."""
+
+
+class TrainingInterrupted(TuneforgeError):
+    """Ctrl-C: a checkpoint was saved; `--resume` continues from it."""

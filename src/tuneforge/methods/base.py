@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from tuneforge.errors import ConfigError
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["ADDED_MODULES", "Method", "StepHook", "added_modules", "head_modules", "train_only"]
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import torch
+from typing import TYPE_CHECKING
 
 from tuneforge.methods.base import train_only
 from tuneforge.methods.blocks import BitFitMethod
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["apply_bitfit"]
 

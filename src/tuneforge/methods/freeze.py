@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-
-import torch
+from typing import TYPE_CHECKING
 
 from tuneforge.methods.base import head_modules
 from tuneforge.methods.blocks import FreezeMethod
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = ["apply_freeze"]
 

@@ -23,13 +23,14 @@
 from __future__ import annotations
 
 import inspect
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from tuneforge.errors import ConfigError
 from tuneforge.methods.base import StepHook, added_modules, head_modules
 from tuneforge.methods.blocks import AdaLoraMethod, IA3Method, LoraMethod, PrefixMethod, PromptMethod, PTuningMethod
+
+if TYPE_CHECKING:
+    import torch
 
 __all__ = [
     "LORA_TARGETS",

@@ -20,7 +20,7 @@ from accelerate import Accelerator
 from transformers import get_scheduler
 
 from tuneforge.config import TrainConfig
-from tuneforge.errors import TuneforgeError
+from tuneforge.errors import TrainingInterrupted, TuneforgeError
 from tuneforge.training.adversarial import EmbeddingAttack
 from tuneforge.training.batching import IGNORE, epoch_batches
 from tuneforge.training.checkpoint import (
@@ -45,10 +45,6 @@ def _mean_targets(features: list[dict[str, Any]]) -> float | None:
         return None
     total = sum(sum(label != IGNORE for label in f["labels"]) for f in features)
     return total / len(features) if total else None
-
-
-class TrainingInterrupted(TuneforgeError):
-    """Ctrl-C: a checkpoint was saved; `--resume` continues from it."""
 
 
 @dataclass
