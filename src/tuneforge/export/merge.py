@@ -40,8 +40,9 @@ def merge_model(model: torch.nn.Module, tokenizer: Any, method: str, output: Pat
     model cannot express raise RunError. An existing `output` is replaced only when it is empty or a model dir (it
     holds config.json); a run directory or anyone's other files are refused (`rundir.check_output_dir`).
     """
-    staging = staging_dir(output, resume=False, kind="model")
+    check_output_dir(output, kind="model")  # before folding; staging_dir checks again
     model = fold_weights(model, method)
+    staging = staging_dir(output, resume=False, kind="model")
     model.save_pretrained(staging)
     tokenizer.save_pretrained(staging)
     finalize(staging, output, kind="model")
