@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import random
 import shutil
 from dataclasses import asdict, dataclass, field
@@ -13,6 +14,8 @@ from typing import Any
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
+
+from tuneforge.errors import RunError
 
 __all__ = [
     "TrainerState",
@@ -42,13 +45,31 @@ class TrainerState:
 
 
 def capture_rng() -> dict[str, Any]:
-    """RNG of python, numpy and torch at this instant; dropout masks after resume depend on it."""
-    return {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    """RNG of python, numpy and torch at this instant; dropout masks after resume depend on it.
+
+    Plain types and tensors only, so that `torch.load(..., weights_only=True)` reads them back: numpy's state
+    array becomes an int64 tensor (its words are uint32, which the safe unpickler cannot rebuild as numpy).
+    """
+    version, words, gauss = random.getstate()
+    kind, keys, pos, has_gauss, cached = np.random.get_state(legacy=True)
+    return {
+        "python": {"version": version, "words": list(words), "gauss": gauss},
+        "numpy": {
+            "kind": kind,
+            "keys": torch.from_numpy(keys.astype(np.int64)),
+            "pos": int(pos),
+            "has_gauss": int(has_gauss),
+            "cached": float(cached),
+        },
+        "torch": torch.get_rng_state(),
+    }
 
 
 def _restore_rng(states: dict[str, Any]) -> None:
-    random.setstate(states["python"])
-    np.random.set_state(states["numpy"])
+    py, npy = states["python"], states["numpy"]
+    random.setstate((py["version"], tuple(py["words"]), py["gauss"]))
+    keys = npy["keys"].numpy().astype(np.uint32)
+    np.random.set_state((npy["kind"], keys, npy["pos"], npy["has_gauss"], npy["cached"]))
     torch.set_rng_state(states["torch"])
 
 
@@ -110,11 +131,24 @@ def find_checkpoint(folder: Path) -> Path | None:
     return None
 
 
+def _load_train_state(path: Path) -> dict[str, Any]:
+    # weights_only=True: a planted pickle in a run folder must not run code on --resume (tensors and plain
+    # types only; checkpoints of tuneforge before this change pickled numpy's RNG state and are refused).
+    try:
+        return torch.load(path, weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        raise RunError(
+            f"{path} holds more than tensors and plain types, so it was not loaded: it comes from an older "
+            f"tuneforge or was changed by someone else. Retrain without --resume, or delete {path.parent.parent} "
+            f"to start over ({type(error).__name__})"
+        ) from None
+
+
 def load_checkpoint(
     folder: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
 ) -> TrainerState:
+    extra = _load_train_state(folder / "train.pt")
     load_weights(model, folder / "model.safetensors")
-    extra = torch.load(folder / "train.pt", weights_only=False)
     optimizer.load_state_dict(extra["optimizer"])
     scheduler.load_state_dict(extra["scheduler"])
     _restore_rng(extra["rng"])

@@ -1,13 +1,11 @@
 """The model families compared on a table. Each has `fit(frame, y)`, `predict_proba(frame)` (probability of the
 positive class), `save(folder)` and `load(folder, schema, cfg)`; `FAMILIES` maps config names to them.
 
-The scikit-learn families are pipelines pickled with the run, as scikit-learn itself documents for persistence:
-load run directories you wrote yourself only.
+The scikit-learn families are pipelines saved with skops (persist.py): loading a run folder runs no code from it.
 """
 
 from __future__ import annotations
 
-import pickle
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -17,6 +15,7 @@ import pandas as pd
 from tuneforge.config import Config
 from tuneforge.errors import DataError
 from tuneforge.tasks.tabular.family_parts import one_hot_scaled, one_thread
+from tuneforge.tasks.tabular.persist import load_sklearn, save_sklearn
 from tuneforge.tasks.tabular.schema import Schema
 
 __all__ = ["FAMILIES", "NAMES", "Family", "make_family"]
@@ -38,7 +37,7 @@ class Family(Protocol):
 
 
 class _SklearnFamily:
-    _FILE = "estimator.pkl"
+    _FILE = "estimator.skops"
 
     def __init__(self, schema: Schema, cfg: Config) -> None:
         self.schema, self.seed = schema, cfg.tabular.seed if cfg.tabular else 42
@@ -58,14 +57,12 @@ class _SklearnFamily:
 
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
-        with (folder / self._FILE).open("wb") as handle:
-            pickle.dump(self.estimator_, handle)
+        save_sklearn(self.estimator_, folder / self._FILE)
 
     @classmethod
     def load(cls, folder: Path, schema: Schema, cfg: Config) -> _SklearnFamily:
         family = cls(schema, cfg)
-        with (folder / cls._FILE).open("rb") as handle:
-            family.estimator_ = pickle.load(handle)  # noqa: S301 - the run's own file, see the module docstring
+        family.estimator_ = load_sklearn(folder / cls._FILE)
         return family
 
 

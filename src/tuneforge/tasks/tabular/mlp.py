@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import pickle
 import tempfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from accelerate.utils import set_seed
 from tuneforge.config import Config, TrainConfig
 from tuneforge.config.tabular import MlpSettings, TabularConfig
 from tuneforge.tasks.tabular.family_parts import loop_config, one_hot_scaled, one_thread
+from tuneforge.tasks.tabular.persist import load_sklearn, save_sklearn
 from tuneforge.tasks.tabular.schema import Schema
 from tuneforge.training.checkpoint import load_weights, save_weights
 from tuneforge.training.loop import fit
@@ -86,8 +86,7 @@ class TorchMLP:
     def save(self, folder: Path) -> None:
         assert self.network_ is not None, "fit first"
         folder.mkdir(parents=True, exist_ok=True)
-        with (folder / "preprocess.pkl").open("wb") as handle:
-            pickle.dump(self.preprocess_, handle)
+        save_sklearn(self.preprocess_, folder / "preprocess.skops")
         save_weights(self.network_, folder / "mlp.safetensors")
         inputs = self.network_[0].in_features
         (folder / "mlp.json").write_text(json.dumps({"inputs": inputs, **self.settings.model_dump()}))
@@ -95,8 +94,7 @@ class TorchMLP:
     @classmethod
     def load(cls, folder: Path, schema: Schema, cfg: Config) -> TorchMLP:
         family = cls(schema, cfg)
-        with (folder / "preprocess.pkl").open("rb") as handle:
-            family.preprocess_ = pickle.load(handle)  # noqa: S301 - the run's own file
+        family.preprocess_ = load_sklearn(folder / "preprocess.skops")
         saved = json.loads((folder / "mlp.json").read_text())
         family.network_ = build_network(saved.pop("inputs"), MlpSettings(**saved))
         load_weights(family.network_, folder / "mlp.safetensors")

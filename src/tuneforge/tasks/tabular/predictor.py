@@ -19,7 +19,7 @@ from tuneforge.config.tabular import TabularConfig
 from tuneforge.data.read import read_table
 from tuneforge.data.records import write_records
 from tuneforge.data.rows import Row, Table
-from tuneforge.errors import DataError
+from tuneforge.errors import DataError, RunError
 from tuneforge.rundir import read_json, read_manifest, run_config, write_evaluation
 from tuneforge.tasks.tabular.families import FAMILIES, Family
 from tuneforge.tasks.tabular.schema import ParsedRows, Schema, parse_rows
@@ -88,8 +88,21 @@ def load(run_dir: str | Path) -> TabularPredictor:
     manifest = read_manifest(run_dir, "tabular-classification")
     cfg = run_config(run_dir)
     schema = Schema.from_dict(read_json(run_dir / "schema.json"))
+    _check_versions(run_dir, manifest)
     model = FAMILIES[manifest["model_family"]]().load(run_dir / "model", schema, cfg)
     return TabularPredictor(cfg, schema, model, manifest, run_dir)
+
+
+def _check_versions(run_dir: Path, manifest: dict[str, Any]) -> None:
+    # A scikit-learn model read by another scikit-learn release may predict differently without an error.
+    import sklearn
+
+    recorded = manifest.get("versions", {}).get("scikit-learn")
+    if manifest["model_family"] != "lm" and recorded != sklearn.__version__:
+        raise RunError(
+            f"{run_dir} was trained with scikit-learn {recorded}, this is {sklearn.__version__}: install "
+            f"scikit-learn=={recorded} to use it, or retrain the run"
+        )
 
 
 def _read_file(predictor: TabularPredictor, source: Path, *, labelled: bool) -> tuple[list[str], Table, ParsedRows]:
