@@ -75,7 +75,7 @@ def test_feedback_export_trains_unchanged(make_config, tmp_path: Path, intents_c
     later = _invoke(
         "feedback", "export", "--model", "tiny", "--since", "2999-01-01", "--output", exported, "--database", database
     )
-    assert later.exit_code == 2 and "no labelled feedback" in later.output
+    assert later.exit_code == 2 and "no labelled texts in the feedback" in later.output
 
 
 def _free_port() -> int:

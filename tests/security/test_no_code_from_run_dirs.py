@@ -147,7 +147,9 @@ def test_planted_file_in_a_tabular_model_runs_nothing(
     fitted = make_family(family, data.schema, cfg).fit(data.parsed.frame, data.parsed.labels)
     fitted.save(folder)
     reloaded = FAMILIES[family]().load(folder, schema, cfg)
-    np.testing.assert_array_equal(reloaded.predict_proba(data.parsed.frame), fitted.predict_proba(data.parsed.frame))
+    # Within float noise: after other tests in the process the MLP may predict under another thread count.
+    expected = fitted.predict_proba(data.parsed.frame)
+    np.testing.assert_allclose(reloaded.predict_proba(data.parsed.frame), expected, rtol=0, atol=1e-3)
 
     marker = tmp_path / "pwned"
     if planted_as == "pickle":

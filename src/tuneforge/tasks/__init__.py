@@ -50,9 +50,12 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
 
 def train(cfg: Config, *, resume: bool = False) -> Path:
     """Run the whole pipeline of `cfg.task` and return the finished run directory."""
+    from tuneforge.rundir import check_output_dir
     from tuneforge.tasks.rules import check_config
 
-    return TASKS[cfg.task].train(check_config(cfg), resume)
+    check_config(cfg)
+    check_output_dir(cfg.output_dir)  # before any data is read: a folder that is no run is never replaced
+    return TASKS[cfg.task].train(cfg, resume)
 
 
 def check_data(cfg: Config) -> Any:
