@@ -46,6 +46,7 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
         registry=ModelRegistry(),
         keys=KeyStore(engine, cache_seconds=settings.key_cache_seconds),
         feedback=feedback_store,
+        model_roots=tuple(p.resolve() for p in settings.model_roots or [path.parent for path in models.values()]),
         predictions=PredictionLog(feedback_store),
         metrics=Metrics(),
         limiter=RateLimiter(settings.rate_limit_per_minute),

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Depends, HTTPException, Request
@@ -32,6 +33,7 @@ class ServeState:
     predictions: PredictionLog
     metrics: Metrics
     limiter: RateLimiter
+    model_roots: tuple[Path, ...] = ()  # where a reload may load from, resolved
     batchers: dict[str, MicroBatcher] = field(default_factory=dict)
     ready: bool = False
     load_error: str | None = None

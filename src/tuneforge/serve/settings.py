@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import Field
@@ -48,3 +49,8 @@ class Settings(BaseSettings):
         5.0, ge=0, description="A verified key is re-checked after this; revocation delay."
     )
     max_new_tokens: int = Field(512, gt=0, description="Upper bound of a chat request's max_tokens.")
+    model_roots: list[Path] = Field(
+        default_factory=list,
+        description="Folders whose runs POST /admin/models/{name}/reload may load (TUNEFORGE_MODEL_ROOTS as a JSON "
+        "list); default: the folder above each model served at start.",
+    )

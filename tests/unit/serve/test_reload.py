@@ -27,7 +27,8 @@ def _renamed_copy(run: Path, target: Path) -> Path:
 
 
 def test_reload_under_load_fails_no_request(serve_client, classifier_run, tmp_path) -> None:
-    client, keys = serve_client({"demo": classifier_run}, rate_limit_per_minute=100_000)
+    roots = [classifier_run.parent, tmp_path]  # the new run is a folder of its own (tests/security: other paths)
+    client, keys = serve_client({"demo": classifier_run}, rate_limit_per_minute=100_000, model_roots=roots)
     new_run = _renamed_copy(classifier_run, tmp_path / "new-run")
     codes: list[int] = []
     labels: list[str] = []

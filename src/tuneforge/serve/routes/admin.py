@@ -21,7 +21,11 @@ log = logging.getLogger("tuneforge.serve")
 
 @router.post(
     "/admin/models/{name}/reload",
-    responses={404: {"description": "No such model."}, 503: {"description": "Models are still loading."}},
+    responses={
+        403: {"description": "The path is outside the model folders (TUNEFORGE_MODEL_ROOTS)."},
+        404: {"description": "No such model."},
+        503: {"description": "Models are still loading."},
+    },
 )
 async def reload(
     name: str,
@@ -32,6 +36,13 @@ async def reload(
     """Load `path` (default: the model's own dir again) off the event loop, then switch to it atomically."""
     current = served_model(state, name)
     path = Path(body.path) if body and body.path else current.path
+    if not any(path.resolve().is_relative_to(root) for root in state.model_roots):
+        roots = ", ".join(str(root) for root in state.model_roots)
+        raise HTTPException(
+            403,
+            f"{path} is outside the model folders this server may load from ({roots}); "
+            "set TUNEFORGE_MODEL_ROOTS to allow others",
+        )
     try:
         new = await run_in_threadpool(load_model, name, path)
         state.registry.swap(new)
