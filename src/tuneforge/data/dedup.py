@@ -9,7 +9,7 @@ from itertools import combinations
 from tuneforge.data.normalize import dedup_key
 from tuneforge.data.rows import Example
 
-__all__ = ["ConflictGroup", "Dedup", "dedup", "remove_leakage"]
+__all__ = ["ConflictGroup", "Dedup", "dedup", "remove_leakage", "shared_texts"]
 
 
 @dataclass
@@ -81,3 +81,19 @@ def remove_leakage(splits: dict[str, list[Example]]) -> tuple[dict[str, list[Exa
     train = [e for e in splits["train"] if dedup_key(e.text) not in held_out]
     dropped = len(splits["train"]) - len(train)
     return {**splits, "train": train}, shared, dropped
+
+
+def shared_texts(splits: dict[str, list[Example]], limit: int) -> dict[str, list[str]]:
+    """Up to `limit` example texts (as the later split of each pair has them) shared by each pair of splits.
+
+    >>> a, b = Example("Refund?", "refund", "t.csv", 2), Example("refund", "refund", "v.csv", 2)
+    >>> shared_texts({"train": [a], "validation": [b]}, limit=3)
+    {'train/validation': ['refund']}
+    """
+    keys = {name: {dedup_key(e.text) for e in examples} for name, examples in splits.items()}
+    shared: dict[str, list[str]] = {}
+    for a, b in combinations(splits, 2):
+        texts = list(dict.fromkeys(e.text for e in splits[b] if dedup_key(e.text) in keys[a]))[:limit]
+        if texts:
+            shared[f"{a}/{b}"] = texts
+    return shared

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuneforge.config import CleanConfig, DataConfig
-from tuneforge.data.dedup import Dedup, dedup, remove_leakage
+from tuneforge.data.dedup import Dedup, dedup, remove_leakage, shared_texts
 from tuneforge.data.pii import redact
 from tuneforge.data.read import read_table
 from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
@@ -27,6 +27,7 @@ __all__ = ["PreparedData", "prepare_data", "read_splits", "refuse_bad_rows", "wr
 _SPLITS = ("train", "validation", "test")
 T = TypeVar("T")
 _SHOWN_CONFLICTS = 5  # conflict groups kept in the report as examples
+_SHOWN_SHARED = 3  # texts shown per pair of splits that share some
 
 
 @dataclass
@@ -60,10 +61,16 @@ def prepare_data(
     errors = [error for result in checked.values() for error in result.errors]
     if cfg.on_error == "fail":
         refuse_bad_rows(errors, [t.source for t in tables.values()])
-    cleaned = {name: _clean(result.examples, cfg.clean) for name, result in checked.items()}
+    # A given validation or test file is never changed (its scores are compared with published ones): only train,
+    # and so the rows split off it, is deduplicated; leakage removal drops train rows only.
+    cleaned = {
+        name: _clean(result.examples, cfg.clean, deduplicate=name == "train") for name, result in checked.items()
+    }
     given = {name: examples for name, (examples, _, _) in cleaned.items()}
     warnings = [note for table in tables.values() for note in table.warnings]
+    kept_duplicates = _kept_duplicates(given, cfg, tables, warnings)
     splits = _split(given, cfg, warnings)
+    shared = shared_texts(splits, _SHOWN_SHARED)
     splits, leakage, leaked = remove_leakage(splits)
     if not splits["train"]:
         raise DataError(
@@ -72,10 +79,7 @@ def prepare_data(
         )
     labels = list(cfg.labels) if cfg.labels is not None else sorted({e.label for e in splits["train"]})
     warnings += _label_warnings(splits, labels)
-    if leakage.get("validation/test"):
-        warnings.append(
-            f"validation and test share {leakage['validation/test']} texts: their scores are not independent"
-        )
+    warnings += _overlap_warnings(leakage, cfg)
     tokens = _tokens(tables, checked) if count_tokens is not None else None
     stats = {name: SplitStats.of(examples, tokens, max_length) for name, examples in splits.items()}
     imbalance = imbalance_warning(stats["train"].class_counts, labels)
@@ -91,6 +95,8 @@ def prepare_data(
         conflict_groups=sum(len(d.conflicts) for d in dedups),
         conflicts=[c for d in dedups for c in d.conflicts][:_SHOWN_CONFLICTS],
         leakage=leakage,
+        shared_texts=shared,
+        kept_duplicates=kept_duplicates,
         imbalance=imbalance,
         errors=errors,
         warnings=warnings,
@@ -130,7 +136,9 @@ def read_splits(cfg: DataConfig, read: Callable[[Path], T]) -> dict[str, T]:
     return read_files
 
 
-def _clean(examples: list[Example], cfg: CleanConfig) -> tuple[list[Example], Counter[str], Dedup]:
+def _clean(
+    examples: list[Example], cfg: CleanConfig, *, deduplicate: bool
+) -> tuple[list[Example], Counter[str], Dedup]:
     pii: Counter[str] = Counter()
     if cfg.redact_pii:
         redacted = []
@@ -139,10 +147,53 @@ def _clean(examples: list[Example], cfg: CleanConfig) -> tuple[list[Example], Co
             pii += found
             redacted.append(dataclasses.replace(example, text=text))
         examples = redacted
-    if not cfg.dedup:
+    if not (cfg.dedup and deduplicate):
         return examples, pii, Dedup()
     kept, stats = dedup(examples)
     return kept, pii, stats
+
+
+def _kept_duplicates(
+    given: dict[str, list[Example]], cfg: DataConfig, tables: dict[str, Table], warnings: list[str]
+) -> dict[str, int]:
+    """Duplicate rows of the given validation and test files, counted and kept, with a warning per file."""
+    if not cfg.clean.dedup:
+        return {}
+    counts = {}
+    for name in _SPLITS[1:]:
+        if name not in given:
+            continue
+        _, stats = dedup(given[name])
+        if count := stats.exact + stats.normalised + stats.conflicting:
+            counts[name] = count
+            warnings.append(
+                f"{tables[name].source}: {count} row(s) of data.{name} repeat an earlier text of the file "
+                f"({stats.conflicting} with another label); all kept, since a given {name} file is never "
+                "changed: remove them from the file if they are unintended"
+            )
+    return counts
+
+
+def _overlap_warnings(leakage: dict[str, int], cfg: DataConfig) -> list[str]:
+    """What to do about texts that a given validation or test file shares with another split."""
+    warnings = []
+    given = {"validation": cfg.validation, "test": cfg.test}
+    if n := leakage.get("validation/test"):
+        files = [f"data.{name} ({path})" for name, path in given.items() if path is not None]
+        advice = {
+            2: f"; both files are kept as given: remove the shared rows from one of {' and '.join(files)} if the "
+            "scores must be independent",
+            1: f"; {''.join(files)} is kept as given, the set split off train shares them",
+        }.get(len(files), "")
+        warnings.append(f"validation and test share {n} texts: their scores are not independent{advice}")
+    for name, path in given.items():
+        if path is not None and (n := leakage.get(f"train/{name}")):
+            warnings.append(
+                f"data.{name} ({path}) shares {n} texts with train: those train rows were dropped (a model is "
+                f"scored on texts it has not seen), the {name} file is kept as given; remove them from one of the "
+                "files to choose otherwise"
+            )
+    return warnings
 
 
 def _split(given: dict[str, list[Example]], cfg: DataConfig, warnings: list[str]) -> dict[str, list[Example]]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from tuneforge.data.dedup import ConflictGroup
@@ -105,6 +105,8 @@ class DataReport:
     errors: list[RowError]
     warnings: list[str]
     classes_title: str = "Classes"  # NER counts entities per type instead
+    shared_texts: dict[str, list[str]] = field(default_factory=dict)  # pair of splits -> a few texts both have
+    kept_duplicates: dict[str, int] = field(default_factory=dict)  # given validation/test: repeated rows, kept
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -157,7 +159,12 @@ class DataReport:
             ("Dropped rows", ["reason", "rows"], _counts(self.dropped)),
             ("Row problems by kind", ["kind", "count"], _counts(self.errors_by_kind)),
             ("PII redacted", ["type", "count"], _counts(self.pii)),
-            ("Texts shared between splits", ["splits", "texts"], _counts(self.leakage)),
+            (
+                "Texts shared between splits",
+                ["splits", "texts", "examples"],
+                [[*row, _short("; ".join(self.shared_texts.get(row[0], [])))] for row in _counts(self.leakage)],
+            ),
+            ("Duplicates kept in given files", ["split", "rows"], _counts(self.kept_duplicates)),
             (
                 f"Conflicting labels ({self.conflict_groups} groups, first {len(self.conflicts)} shown)",
                 ["file", "lines", "labels", "kept", "text"],
