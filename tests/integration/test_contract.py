@@ -1,7 +1,7 @@
 """The run contract over the task table x the method table: every allowed (task, method) cell trains a few steps on
 a tiny random model, writes a complete run dir with a finite training loss, and reloads with identical
-predictions; what a text or token classifier saves loads with plain transformers / PEFT and gives the same
-probabilities. A task or method with no cell here fails `test_every_task_and_method_has_a_cell`.
+predictions; what a text or token classifier or a chat model saves loads with plain transformers / PEFT and gives
+the same probabilities. A task or method with no cell here fails `test_every_task_and_method_has_a_cell`.
 
 Nothing is skipped silently: the tables below name every cell that runs with a caveat, and why (PLAIN_XFAIL,
 NO_PLAIN_READER).
@@ -274,3 +274,30 @@ def _plain(run: Path, task: str, base: Path) -> torch.nn.Module:
     missing, unexpected = model.load_state_dict(load_file(folder / "adapter_model.safetensors"), strict=False)
     assert not unexpected
     return model
+
+
+SFT_CELLS = [method for task, method in CELLS if task == "causal-lm-sft"]
+
+
+@pytest.mark.parametrize("method", SFT_CELLS)
+def test_saved_chat_model_loads_with_the_plain_library(method: str, request: pytest.FixtureRequest) -> None:
+    """A causal-lm-sft run's model/ loads with AutoModelForCausalLM, its adapter/ with PeftModel on the base."""
+    from transformers import AutoModelForCausalLM
+
+    run = _trained("causal-lm-sft", method, request)
+    chat = load(run)
+    folder = run / json.loads((run / "manifest.json").read_text(encoding="utf-8"))["saved_dir"]
+    if folder.name == "model":
+        plain = AutoModelForCausalLM.from_pretrained(folder)
+    else:
+        from peft import PeftModel
+
+        plain = PeftModel.from_pretrained(
+            AutoModelForCausalLM.from_pretrained(request.getfixturevalue("tiny_llama_dir")), folder
+        )
+    batch = chat.tokenizer(["退货要多久?", "Where is my parcel?"], padding=True, return_tensors="pt")
+    with torch.no_grad():
+        expected = chat.model(**batch).logits.softmax(-1)
+        got = plain.eval()(**batch).logits.softmax(-1)
+    mask = batch["attention_mask"].bool()
+    assert (got[mask] - expected[mask]).abs().max() < 1e-4
