@@ -21,7 +21,7 @@ from safetensors.torch import load_file, save_file
 
 from tuneforge.config import Config
 from tuneforge.data import read_table
-from tuneforge.data.records import write_records
+from tuneforge.data.records import output_columns, write_records
 from tuneforge.embedding import encode_texts, load_encoder
 from tuneforge.errors import DataError
 from tuneforge.rundir import read_json, write_evaluation, write_json
@@ -171,6 +171,7 @@ def _predict_file(recommender: Recommender, source: Path, output: Path, text_col
     if bad := [f"{source}:{row.line}: {row.error}" for row in table.rows if row.values is None]:
         raise DataError(f"{source}: {len(bad)} unreadable row(s)", bad)
     rows = [row.values for row in table.rows if row.values is not None]
+    header = output_columns(source, table.columns, ["recommendations"])
     key = "user" if column == user_column else "text"
     try:
         results = recommender.predict([{key: row.get(column)} for row in rows])
@@ -180,7 +181,7 @@ def _predict_file(recommender: Recommender, source: Path, output: Path, text_col
         {**row, "recommendations": json.dumps(result["items"], ensure_ascii=False)}
         for row, result in zip(rows, results, strict=True)
     ]
-    write_records(output, [*table.columns, "recommendations"], records)
+    write_records(output, header, records)
     get_console().print(f"{len(records)} recommendation lists written to [bold]{output}[/]")
 
 

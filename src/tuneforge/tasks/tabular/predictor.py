@@ -17,7 +17,7 @@ from rich import get_console
 from tuneforge.config import Config
 from tuneforge.config.tabular import TabularConfig
 from tuneforge.data.read import read_table
-from tuneforge.data.records import write_records
+from tuneforge.data.records import output_columns, write_records
 from tuneforge.data.rows import Row, Table
 from tuneforge.errors import DataError, RunError
 from tuneforge.rundir import read_json, read_manifest, run_config, write_evaluation
@@ -118,6 +118,7 @@ def _read_file(predictor: TabularPredictor, source: Path, *, labelled: bool) -> 
 def _predict_file(predictor: TabularPredictor, source: Path, output: Path) -> None:
     """Write `output` (.csv or .jsonl): the input columns plus probability, decision and top_features."""
     columns, table, parsed = _read_file(predictor, source, labelled=False)
+    header = output_columns(source, columns, ["probability", "decision", "threshold", "top_features"])
     if parsed.errors:
         raise DataError(
             f"{source}: {len({e.line for e in parsed.errors})} invalid row(s)", [str(e) for e in parsed.errors]
@@ -133,8 +134,7 @@ def _predict_file(predictor: TabularPredictor, source: Path, output: Path) -> No
         }
         for line, p in zip(parsed.lines, predictions, strict=True)
     ]
-    added = [k for k in ("probability", "decision", "threshold", "top_features") if k not in columns]
-    write_records(output, [*columns, *added], records)
+    write_records(output, header, records)
     get_console().print(f"{len(records)} predictions written to [bold]{output}[/]")
 
 

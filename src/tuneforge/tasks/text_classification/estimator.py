@@ -15,7 +15,7 @@ from rich.table import Table as RichTable
 
 from tuneforge.data import prepare_data
 from tuneforge.data.preprocess import TextPreprocessing
-from tuneforge.data.records import read_rows, write_records
+from tuneforge.data.records import output_columns, read_rows, write_records
 from tuneforge.errors import RunError
 from tuneforge.evaluate.report import render_report
 from tuneforge.rundir import read_manifest, run_config, write_evaluation
@@ -102,21 +102,32 @@ class TextClassifier:
         """`predict` as JSON-able objects: label, score, probabilities."""
         return [dataclasses.asdict(p) for p in self.predict(texts)]
 
+    def truncated(self, texts: Sequence[str]) -> int:
+        """How many texts (preprocessed first) are longer than the run's max_length tokens, so that the model sees
+        only their first max_length tokens; `predict` cuts them silently, `show` and `predict_file` warn."""
+        if not texts:
+            return 0
+        ids = self.tokenizer(self.preprocess(texts), add_special_tokens=True)["input_ids"]
+        return sum(len(x) > self.task.max_length for x in ids)
+
     def show(self, texts: Sequence[str]) -> None:
         """Print each text with its label and probability."""
         table = RichTable("text", "label", "score")
         for text, prediction in zip(texts, self.predict(texts), strict=True):
             table.add_row(text, prediction.label, f"{prediction.score:.3f}")
         get_console().print(table)
+        self._warn_truncated(texts)
 
     def predict_file(self, source: Path, output: Path, *, text_column: str | None = None) -> None:
         """Write `output` (.csv or .jsonl): every input column plus `label` and `score`."""
         column = text_column or run_config(self._run_dir()).data.text_column
         columns, rows, texts = read_rows(source, column)
+        header = output_columns(source, columns, ["label", "score"])
         predictions = self.predict(texts)
         records = [{**r, "label": p.label, "score": round(p.score, 6)} for r, p in zip(rows, predictions, strict=True)]
-        write_records(output, [*columns, "label", "score"], records)
+        write_records(output, header, records)
         get_console().print(f"{len(records)} predictions written to [bold]{output}[/]")
+        self._warn_truncated(texts)
 
     def evaluate_file(self, source: Path) -> dict[str, Any]:
         """Scores on a labelled file cleaned and validated as in training; bad rows are skipped and listed."""
@@ -134,6 +145,15 @@ class TextClassifier:
             f"({len(examples)} texts, {len(prepared.rejected)} rejected); report in {out}"
         )
         return results
+
+    def _warn_truncated(self, texts: Sequence[str]) -> None:
+        # Classification reads one window per text (no striding over long texts): say how many were cut.
+        if cut := self.truncated(texts):
+            get_console().print(
+                f"[yellow]warning:[/] {cut} of {len(texts)} texts were longer than max_length "
+                f"{self.task.max_length} tokens and were cut; the model saw only their first {self.task.max_length} "
+                "tokens (retrain with a larger train.max_length to read more)"
+            )
 
     def _run_dir(self) -> Path:
         if self.run_dir is None:

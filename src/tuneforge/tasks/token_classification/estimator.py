@@ -11,7 +11,7 @@ import torch
 from rich import get_console
 from rich.table import Table as RichTable
 
-from tuneforge.data.records import read_rows, write_records
+from tuneforge.data.records import output_columns, read_rows, write_records
 from tuneforge.errors import DataError, RunError
 from tuneforge.rundir import read_manifest, run_config, write_evaluation
 from tuneforge.rundir.saved import load_model, saved_dir
@@ -90,13 +90,14 @@ class TokenClassifier:
     def predict_file(self, source: Path, output: Path, *, text_column: str | None = None) -> None:
         """Write `output` (.jsonl, or .csv with the spans as a JSON string): every input column plus `entities`."""
         columns, rows, texts = read_rows(source, text_column or run_config(self._run_dir()).data.text_column)
+        header = output_columns(source, columns, ["entities"])
         predictions = self.predict(texts)
         as_text = output.suffix.lower() != ".jsonl"
         records = [
             {**r, "entities": json.dumps(spans, ensure_ascii=False) if as_text else spans}
             for r, spans in zip(rows, predictions, strict=True)
         ]
-        write_records(output, [*columns, "entities"], records)
+        write_records(output, header, records)
         get_console().print(f"{len(records)} texts tagged, {sum(map(len, predictions))} entities written to {output}")
 
     def evaluate_file(self, source: Path) -> dict[str, Any]:
