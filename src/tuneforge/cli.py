@@ -25,6 +25,24 @@ RunArg = Annotated[Path, typer.Argument(help="A finished run directory (output_d
 SetOpt = Annotated[list[str] | None, typer.Option("--set", help="Override a config key: --set train.epochs=2")]
 
 
+def _print_version(value: bool) -> None:
+    if value:
+        from tuneforge import __version__
+
+        typer.echo(f"tuneforge {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Fine-tune pretrained language models on your own data."""
+
+
 def _quiet_libraries() -> None:
     # Library chatter (load reports, advisory warnings) hides our own report; errors still show.
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

@@ -1,8 +1,15 @@
-"""Data files the user gives are read, never rewritten: a given test or validation file keeps every row."""
+"""Data inputs: a given test or validation file keeps every row; label lists, batch sizes and label spellings
+that cannot be meant are refused or warned about."""
 
 from pathlib import Path
 
-from tuneforge.config import DataConfig, SplitConfig
+import pytest
+from pydantic import ValidationError
+from typer.testing import CliRunner
+
+import tuneforge
+from tuneforge.cli import app
+from tuneforge.config import DataConfig, SplitConfig, TrainConfig
 from tuneforge.data import prepare_data
 
 
@@ -55,3 +62,34 @@ def test_rows_split_off_train_are_still_deduplicated(tmp_path):
     assert data.report.dropped["exact_duplicates"] + data.report.dropped["normalised_duplicates"] == 2
     assert sum(len(s) for s in (data.train, data.validation, data.test)) == len(TRAIN)
     assert data.report.kept_duplicates == {}
+
+
+@pytest.mark.parametrize(
+    ("labels", "message"),
+    [([], "must name at least one label"), (["a", "b", "a"], "declares 'a' more than once")],
+)
+def test_an_empty_or_repeated_label_list_is_one_config_error(tmp_path, labels, message):
+    with pytest.raises(ValidationError) as caught:
+        DataConfig(train=tmp_path / "train.csv", labels=labels)
+    assert caught.value.error_count() == 1 and message in str(caught.value)
+
+
+@pytest.mark.parametrize("key", ["batch_size", "eval_batch_size", "grad_accum"])
+@pytest.mark.parametrize("value", [10**7, 1e30])
+def test_absurd_batch_sizes_are_refused(key, value):
+    with pytest.raises(ValidationError, match=key):
+        TrainConfig(**{key: value})
+    assert getattr(TrainConfig(**{key: 1_000_000}), key) == 1_000_000
+
+
+def test_labels_that_spell_one_value_differently_are_warned_about(tmp_path):
+    rows = [(f"text {i}", ["1", "1.0", "True", "0"][i % 4]) for i in range(40)]
+    data = _prepare(_write(tmp_path, "train.csv", rows), split=SplitConfig(validation=0, test=0))
+    assert data.labels == ["0", "1", "1.0", "True"]  # still four classes: the warning leaves the choice to the user
+    (warning,) = [w for w in data.report.warnings if "written differently" in w]
+    assert "'1', '1.0', 'True'" in warning and "3 classes" in warning
+
+
+def test_version_prints_quickly():
+    result = CliRunner().invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output.strip() == f"tuneforge {tuneforge.__version__}"

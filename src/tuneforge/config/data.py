@@ -85,6 +85,17 @@ class DataConfig(Frozen):
             ner=self.ner,
         )
 
+    @field_validator("labels")
+    @classmethod
+    def _labels_named_once(cls, value: list[str] | None) -> list[str] | None:
+        if value is None:
+            return value
+        if not value:
+            raise ValueError("must name at least one label, or be null to take the labels found in train")
+        if repeated := sorted({label for label in value if value.count(label) > 1}):
+            raise ValueError(f"declares {', '.join(map(repr, repeated))} more than once; name each label once")
+        return value
+
     @model_validator(mode="after")
     def _split_leaves_training_data(self) -> DataConfig:
         held_out = (self.split.validation if self.validation is None else 0) + (

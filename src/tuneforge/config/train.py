@@ -10,6 +10,10 @@ from tuneforge.frozen import Frozen
 
 __all__ = ["AdversarialConfig", "EarlyStoppingConfig", "TrainConfig"]
 
+# Far above any batch that fits in memory (a million 128-token texts are 128M tokens per step): a larger
+# batch_size, eval_batch_size or grad_accum is a typo such as 1e30, refused before any work.
+_MAX_BATCH = 1_000_000
+
 
 class EarlyStoppingConfig(Frozen):
     metric: str = Field("macro_f1", description="Validation metric watched; loss is minimised, others maximised.")
@@ -83,6 +87,13 @@ class TrainConfig(Frozen):
         "noisy data; each step costs about twice as much. null: off.",
     )
     threads: int | None = Field(None, ge=1, description="CPU threads for torch; default all cores.")
+
+    @field_validator("batch_size", "eval_batch_size", "grad_accum")
+    @classmethod
+    def _sane_batch(cls, value: int | None) -> int | None:
+        if value is not None and value > _MAX_BATCH:
+            raise ValueError(f"must be <= {_MAX_BATCH:,}, got {value:,}: no memory holds such a batch (a typo?)")
+        return value
 
     @field_validator("mixed_precision", mode="before")
     @classmethod

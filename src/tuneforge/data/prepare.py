@@ -19,7 +19,7 @@ from tuneforge.data.read import read_table
 from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
 from tuneforge.data.rows import Example, RowError, Table
 from tuneforge.data.split import split_off
-from tuneforge.data.validate import CheckedTable, TokenCounter, check_table
+from tuneforge.data.validate import CheckedTable, TokenCounter, check_table, label_spelling_warnings
 from tuneforge.errors import DataError
 
 __all__ = ["PreparedData", "prepare_data", "read_splits", "refuse_bad_rows", "write_rejected"]
@@ -79,6 +79,7 @@ def prepare_data(
         )
     labels = list(cfg.labels) if cfg.labels is not None else sorted({e.label for e in splits["train"]})
     warnings += _label_warnings(splits, labels)
+    warnings += label_spelling_warnings(sorted({e.label for examples in splits.values() for e in examples}))
     warnings += _overlap_warnings(leakage, cfg)
     tokens = _tokens(tables, checked) if count_tokens is not None else None
     stats = {name: SplitStats.of(examples, tokens, max_length) for name, examples in splits.items()}

@@ -17,10 +17,11 @@ from tuneforge.data.normalize import normalize_text
 from tuneforge.data.read import json_type
 from tuneforge.data.rows import Example, Row, RowError, Table
 
-__all__ = ["CheckedTable", "TokenCounter", "check_table"]
+__all__ = ["CheckedTable", "TokenCounter", "check_table", "label_spelling_warnings"]
 
 TokenCounter = Callable[[list[str]], list[int]]
 _SHOWN_LABELS = 10  # declared labels listed in an "unknown label" message
+_BOOLEANS = {"true": 1.0, "false": 0.0}
 
 
 @dataclass
@@ -116,3 +117,32 @@ def _unknown_label(label: str, declared: list[str]) -> str:
     if close := difflib.get_close_matches(label, declared, n=1, cutoff=0.6):
         message += f" (did you mean '{close[0]}'?)"
     return message
+
+
+def label_spelling_warnings(labels: list[str]) -> list[str]:
+    """A warning per group of labels that are one number or boolean written differently ("1", "1.0", "True"):
+    each spelling is a class of its own, which is rarely what was meant.
+
+    >>> label_spelling_warnings(["0", "1", "1.0", "True"])  # doctest: +ELLIPSIS
+    ["labels '1', '1.0', 'True' look like one value written differently, but are 3 classes; ..."]
+    """
+    groups: dict[float, list[str]] = {}
+    for label in labels:
+        if (value := _as_number(label)) is not None:
+            groups.setdefault(value, []).append(label)
+    return [
+        f"labels {', '.join(map(repr, group))} look like one value written differently, but are {len(group)} "
+        "classes; write them one way in the files (or declare data.labels) if they are one class"
+        for group in groups.values()
+        if len(group) > 1
+    ]
+
+
+def _as_number(label: str) -> float | None:
+    if label.strip().lower() in _BOOLEANS:
+        return _BOOLEANS[label.strip().lower()]
+    try:
+        value = float(label)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
