@@ -57,7 +57,7 @@ class Config(Frozen):
         description="Add the training texts' pieces that the tokenizer maps to [UNK] (e.g. Chinese characters "
         "with an English model) as new tokens; needs method full, which trains their embeddings.",
     )
-    data: DataConfig
+    data: DataConfig = Field(description="The data files, their columns, cleaning and splitting.")
     train: TrainConfig = Field(default_factory=TrainConfig, description="The training loop.")
     method: MethodConfig = Field(default_factory=FullMethod, description="Which parameters are trained and how.")
     output_dir: Path = Field(Path("runs/run"), description="Run directory: model, metrics, reports, checkpoints.")
