@@ -5,6 +5,7 @@ so a crash never damages the previous finished run. Everything `evaluate`, `pred
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 from pathlib import Path
@@ -118,7 +119,22 @@ def write_text(path: Path, text: str) -> None:
 
 
 def write_json(path: Path, data: Any) -> None:
-    write_text(path, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    """Strict JSON: a NaN or infinite float (a diverged loss, a metric of an empty class) is written as null.
+
+    Python's json writes them as bare NaN / Infinity, which is not JSON (RFC 8259): jq, JavaScript's JSON.parse
+    and most other readers refuse the whole file. allow_nan=False makes sure none is left.
+    """
+    write_text(path, json.dumps(_finite(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n")
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {key: _finite(value) for key, value in data.items()}
+    if isinstance(data, list | tuple):
+        return [_finite(value) for value in data]
+    return data
 
 
 def read_json(path: Path) -> Any:

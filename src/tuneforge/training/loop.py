@@ -34,7 +34,7 @@ from tuneforge.training.checkpoint import (
 )
 from tuneforge.training.progress import TrainProgress
 
-__all__ = ["FitResult", "TrainingInterrupted", "fit"]
+__all__ = ["FitResult", "TrainingDiverged", "TrainingInterrupted", "fit"]
 
 Batch = dict[str, torch.Tensor]
 
@@ -45,6 +45,11 @@ def _mean_targets(features: list[dict[str, Any]]) -> float | None:
         return None
     total = sum(sum(label != IGNORE for label in f["labels"]) for f in features)
     return total / len(features) if total else None
+
+
+class TrainingDiverged(TuneforgeError):
+    """The loss (or the gradient norm) became NaN or infinite: the step's update is not applied and nothing of it
+    is saved, so the last checkpoint stays as it was."""
 
 
 @dataclass
@@ -108,6 +113,7 @@ class _Trainer:
         self.attack = EmbeddingAttack(model, cfg.adversarial.epsilon) if cfg.adversarial else None
         self.model, self.optimizer, self.scheduler = accelerator.prepare(model, optimizer, scheduler)
         self.state = TrainerState()
+        self.saved_step: int | None = None  # the step of the checkpoint in last/, for TrainingDiverged
         self.rng_at_step = capture_rng()
         self.eval_every = cfg.eval_every or self.plan.steps_per_epoch
         self.save_every = cfg.save_every or self.eval_every
@@ -121,6 +127,7 @@ class _Trainer:
         if found is None:
             return False
         self.state = load_checkpoint(found, model=self._raw_model, optimizer=self.optimizer, scheduler=self.scheduler)
+        self.saved_step = self.state.step
         self.rng_at_step = capture_rng()
         return True
 
@@ -171,13 +178,19 @@ class _Trainer:
             if self.attack:
                 with sync, self.attack.perturbed(), self.acc.autocast():
                     self.acc.backward(self._loss(batch, len(micro_batches)))
-            total += loss.item()
+            value = loss.item()
+            if not math.isfinite(value):
+                self._diverged(f"the loss is {value}")
+            total += value
             if real_tokens is None:
                 mask = batch.get("attention_mask")
                 real_tokens = mask.sum() if mask is not None else batch["input_ids"].numel()
             self.state.train_tokens += int(real_tokens)
         if self.cfg.max_grad_norm:
-            self.acc.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
+            norm = float(self.acc.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm))
+            # fp16's loss scaler skips steps with inf gradients itself; without it such a step would ruin the weights.
+            if not math.isfinite(norm) and self.acc.scaler is None:
+                self._diverged(f"the gradient norm is {norm}")
         self.optimizer.step()
         if self.after_step:
             self.after_step(self.state.step, self.plan.total_steps)
@@ -186,6 +199,22 @@ class _Trainer:
         self.state.step += 1
         self.state.batches_done += len(micro_batches)
         return total
+
+    def _diverged(self, what: str) -> None:
+        """Stop before the step's update: the weights and the checkpoints stay those of the last good step."""
+        self.optimizer.zero_grad(set_to_none=True)
+        lr = self.cfg.lr
+        clip = "" if self.cfg.max_grad_norm else " or set train.max_grad_norm: 1.0"
+        kept = (
+            f"the last good checkpoint (step {self.saved_step}) is kept in {self.ckpt_dir / 'last'}; --resume "
+            "continues from it with the learning rate it saved"
+            if self.saved_step is not None
+            else "no checkpoint had been saved yet"
+        )
+        raise TrainingDiverged(
+            f"training diverged at step {self.state.step + 1}: {what}. Lower train.lr (now {lr:g}; try {lr / 10:g})"
+            f"{clip} and train again without --resume; {kept}"
+        )
 
     def _evaluate(self, train_loss: float) -> bool:
         """Evaluate, keep the best weights, and return True when early stopping says stop."""
@@ -225,6 +254,7 @@ class _Trainer:
                 state=self.state,
                 rng=self.rng_at_step,
             )
+        self.saved_step = self.state.step
         self.acc.wait_for_everyone()
 
     def run(self) -> FitResult:
