@@ -69,9 +69,11 @@ def _check_vocabulary(cfg: Config, tokenizer: Any, data: PreparedData) -> list[s
 
 
 def _write_outputs(run_dir: Path, cfg: Config, task: LoopTask, results: dict[str, Any]) -> None:
+    # A confusion matrix of 150 classes takes minutes to draw: say what is going on.
+    get_console().print("writing plots, metrics.json and report.md…", markup=False, highlight=False)
     plots = task.plots(run_dir, results)
     if results.get("history"):
-        metric = cfg.train.early_stopping.metric if cfg.train.early_stopping else task.main_metric
+        metric = (cfg.train.early_stopping.metric if cfg.train.early_stopping else None) or task.main_metric
         plot_learning_curve(results["history"], run_dir / "learning_curve.png", metric)
         plots["Learning curve"] = "learning_curve.png"
     write_json(run_dir / "metrics.json", results)
@@ -224,7 +226,13 @@ def _final_metrics(cfg: Config, task: LoopTask, model: torch.nn.Module, data: Pr
     results: dict[str, Any] = {"labels": data.labels}
     for split, examples in (("validation", data.validation), ("test", data.test)):
         if examples:
+            # The task's own bar follows (its batches, answers); this line says which split it is.
+            get_console().print(f"evaluating {split} ({len(examples)} examples)…", markup=False, highlight=False)
+            started = time.perf_counter()
             results[split] = task.evaluate_examples(model, examples, batch_size=eval_batch)
+            get_console().print(
+                f"evaluated {split} in {time.perf_counter() - started:.0f}s", markup=False, highlight=False
+            )
     return results
 
 

@@ -29,6 +29,7 @@ from tuneforge.tasks.causal_lm_sft.format import encode_chat
 from tuneforge.tasks.causal_lm_sft.metrics import score_answers
 from tuneforge.tasks.causal_lm_sft.prepare import prepare_chats
 from tuneforge.tasks.causal_lm_sft.report import render_sft_report
+from tuneforge.training.progress import progress
 from tuneforge.training.task import Feature
 
 __all__ = ["CausalLMSft"]
@@ -81,15 +82,23 @@ class CausalLMSft:
         return causal_lm_loss(model, batch)
 
     def split_loss(
-        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, accelerator: Accelerator | None
+        self,
+        model: torch.nn.Module,
+        features: Sequence[Feature],
+        *,
+        batch_size: int,
+        accelerator: Accelerator | None,
+        description: str | None = None,
     ) -> float:
-        """Mean loss per answer token over `features`; under DDP each process takes a shard."""
+        """Mean loss per answer token over `features`; under DDP each process takes a shard. `description`: show a
+        progress bar over the batches."""
         if accelerator is not None and accelerator.num_processes > 1:
             features = features[accelerator.process_index :: accelerator.num_processes]
         total = torch.zeros(2, dtype=torch.double)
         model.eval()
+        starts = range(0, len(features), batch_size)
         with torch.inference_mode():
-            for start in range(0, len(features), batch_size):
+            for start in progress(starts, len(starts), description) if description else starts:
                 losses, mask = token_losses(model, pad_collate(features[start : start + batch_size], self.pad_id))
                 total += torch.tensor([float(losses.sum()), float(mask.sum())], dtype=torch.double)
         if accelerator is not None and accelerator.num_processes > 1:
@@ -122,9 +131,15 @@ class CausalLMSft:
         answers = {}
         for name, scope in (("tuned", contextlib.nullcontext(model)), ("base", self._base(model))):
             with scope as current:
-                loss = self.split_loss(current, features, batch_size=batch_size, accelerator=None)
-                answers[name] = ChatModel(current, self.tokenizer, self.sft.generation).generate_batch(
-                    prompts, batch_size=batch_size
+                loss = self.split_loss(
+                    current,
+                    features,
+                    batch_size=batch_size,
+                    accelerator=None,
+                    description=f"{name} model: loss on {len(features)} chats",
+                )
+                answers[name] = self._answers(
+                    ChatModel(current, self.tokenizer, self.sft.generation), prompts, name, batch_size
                 )
             prefix = "" if name == "tuned" else "base_"
             scores = {"loss": loss, "perplexity": math.exp(min(loss, 50)), **score_answers(answers[name], references)}
@@ -137,6 +152,19 @@ class CausalLMSft:
             ]
         ]
         return results
+
+    @staticmethod
+    def _answers(chat: ChatModel, prompts: list[Any], name: str, batch_size: int) -> list[str]:
+        """The model's answers, one batch per call so that a bar shows the progress (generation is the slowest
+        phase of the evaluation: minutes for a few dozen answers on a CPU). Longest prompts first, as
+        `generate_batch` orders them itself, so the batches are the ones one call would make."""
+        order = sorted(range(len(prompts)), key=lambda i: -sum(len(m["content"]) for m in prompts[i]))
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        answers: dict[int, str] = {}
+        for indices in progress(batches, len(batches), f"{name} model: answering {len(prompts)} questions"):
+            answered = chat.generate_batch([prompts[i] for i in indices], batch_size=batch_size)
+            answers.update(zip(indices, answered, strict=True))
+        return [answers[i] for i in range(len(prompts))]
 
     def plots(self, run_dir: Path, results: dict[str, Any]) -> dict[str, str]:
         return {}

@@ -14,12 +14,14 @@ from typing import Any
 
 import numpy as np
 import torch
+from rich import get_console
 from transformers.modeling_outputs import SequenceClassifierOutput
 
 from tuneforge.data import Example
 from tuneforge.embedding import logistic_head
 from tuneforge.errors import ConfigError
 from tuneforge.tasks.text_classification.task import TextClassification, batched_logits
+from tuneforge.training.progress import progress
 
 __all__ = ["probe_head"]
 
@@ -43,18 +45,20 @@ def probe_head(
             f"{type(model).__name__} has another head; use head_init: random"
         )
     was_training = model.training
-    x, y = _features(model, task, train, batch_size)
+    x, y = _features(model, task, train, batch_size, "probe: features of train")
     n_labels = len(task.labels)
     if not validation:
+        get_console().print(f"probe: fitting the head ({len(y):,} texts)…", markup=False, highlight=False)
         fitted, c, accuracy = logistic_head(x, y, n_labels, 1.0), 1.0, None
     else:
-        x_val, y_val = _features(model, task, validation, batch_size)
+        x_val, y_val = _features(model, task, validation, batch_size, "probe: features of validation")
 
         def accuracy_of(linear: torch.nn.Linear) -> float:
             with torch.no_grad():
                 return float((linear(torch.from_numpy(x_val)).argmax(-1).numpy() == y_val).mean())
 
-        fits = [(logistic_head(x, y, n_labels, c), c) for c in C_GRID]
+        grid = progress(C_GRID, len(C_GRID), f"probe: fitting the head ({len(y):,} texts, C in {C_GRID})")
+        fits = [(logistic_head(x, y, n_labels, c), c) for c in grid]
         accuracy, c, fitted = max(((accuracy_of(f), c, f) for f, c in fits), key=lambda scored: scored[0])
     model.train(was_training)
     with torch.no_grad():
@@ -64,13 +68,15 @@ def probe_head(
 
 
 def _features(
-    model: torch.nn.Module, task: TextClassification, examples: Sequence[Example], batch_size: int
+    model: torch.nn.Module, task: TextClassification, examples: Sequence[Example], batch_size: int, description: str
 ) -> tuple[np.ndarray, np.ndarray]:
     """The head's input (pooler output) for every example, and its label index."""
     features = task.encode_examples(examples)
     x = np.zeros((len(features), model.config.hidden_size), dtype=np.float32)
     pooled = _PooledOutput(model)
-    for indices, _, rows in batched_logits(pooled, features, pad_id=task.pad_id, batch_size=batch_size):
+    described = f"{description} ({len(features):,} texts)"
+    batches = batched_logits(pooled, features, pad_id=task.pad_id, batch_size=batch_size, description=described)
+    for indices, _, rows in batches:
         x[indices] = rows.numpy()
     return x, np.array([f["label"] for f in features])
 

@@ -20,7 +20,7 @@ from tuneforge.evaluate.plots import plot_confusion
 from tuneforge.evaluate.report import render_report
 from tuneforge.evaluate.slices import indices_by_script
 from tuneforge.methods.base import ADDED_MODULES
-from tuneforge.models import resolve_model
+from tuneforge.models import load_pretrained, resolve_model
 from tuneforge.tasks.text_classification.first_token import first_token_last_layer
 from tuneforge.tasks.text_classification.mean_pooling import (
     Pooling,
@@ -29,6 +29,7 @@ from tuneforge.tasks.text_classification.mean_pooling import (
     fast_mean_pooling,
     pooling_modules,
 )
+from tuneforge.training.progress import progress
 from tuneforge.training.task import Feature
 
 __all__ = ["TextClassification", "batched_logits", "build_classifier"]
@@ -40,7 +41,8 @@ def build_classifier(model_path: str, labels: list[str], pooling: Pooling = "cls
     pooling "mean" appends the mean-pooling layer (mean_pooling.py) unless the checkpoint already has it; a model
     with that layer computes it from the masked mean, any other computes only position 0 of its last layer.
     """
-    model = AutoModelForSequenceClassification.from_pretrained(
+    model = load_pretrained(
+        AutoModelForSequenceClassification,
         model_path,
         num_labels=len(labels),
         id2label=dict(enumerate(labels)),
@@ -74,14 +76,21 @@ def collate(features: Sequence[Feature], pad_id: int) -> dict[str, torch.Tensor]
 
 
 def batched_logits(
-    model: torch.nn.Module, features: Sequence[Feature], *, pad_id: int, batch_size: int
+    model: torch.nn.Module,
+    features: Sequence[Feature],
+    *,
+    pad_id: int,
+    batch_size: int,
+    description: str | None = None,
 ) -> Iterator[tuple[list[int], dict[str, torch.Tensor], torch.Tensor]]:
-    """Yield (indices, batch, logits), longest texts first so that batches carry little padding."""
+    """Yield (indices, batch, logits), longest texts first so that batches carry little padding; with a
+    `description`, a progress bar over the batches."""
     lengths = [len(f["input_ids"]) for f in features]
     device = next(model.parameters()).device
+    chunks = _length_chunks(lengths, batch_size)
     model.eval()
     with torch.inference_mode():
-        for indices in _length_chunks(lengths, batch_size):
+        for indices in progress(chunks, len(chunks), description) if description else chunks:
             batch = collate([features[i] for i in indices], pad_id)
             inputs = {k: v.to(device) for k, v in batch.items() if k != "labels"}
             yield indices, batch, model(**inputs).logits.float().cpu()
@@ -160,15 +169,23 @@ class TextClassification:
         )
 
     def confusion(
-        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, accelerator: Accelerator | None
+        self,
+        model: torch.nn.Module,
+        features: Sequence[Feature],
+        *,
+        batch_size: int,
+        accelerator: Accelerator | None,
+        description: str | None = None,
     ) -> tuple[np.ndarray, float]:
-        """Confusion matrix (rows true, columns predicted) and mean loss; under DDP each process takes a shard."""
+        """Confusion matrix (rows true, columns predicted) and mean loss; under DDP each process takes a shard.
+        `description`: show a progress bar over the batches."""
         if accelerator is not None and accelerator.num_processes > 1:
             features = features[accelerator.process_index :: accelerator.num_processes]
         k = len(self.labels)
         confusion = torch.zeros((k, k), dtype=torch.long)
         loss_sum = torch.zeros((), dtype=torch.double)
-        for _, batch, logits in batched_logits(model, features, pad_id=self.pad_id, batch_size=batch_size):
+        batches = batched_logits(model, features, pad_id=self.pad_id, batch_size=batch_size, description=description)
+        for _, batch, logits in batches:
             targets = batch["labels"]
             loss_sum += torch.nn.functional.cross_entropy(logits, targets, reduction="sum").double()
             confusion += torch.bincount(targets * k + logits.argmax(-1), minlength=k * k).reshape(k, k)
@@ -189,10 +206,19 @@ class TextClassification:
     ) -> dict[str, Any]:
         """Metrics, per-class table and confusion matrix of one labelled split, and scores per script if mixed."""
         features = self.encode_examples(examples)
-        confusion, loss = self.confusion(model, features, batch_size=batch_size, accelerator=None)
+        described = f"evaluating {len(examples)} texts"
+        confusion, loss = self.confusion(
+            model, features, batch_size=batch_size, accelerator=None, description=described
+        )
         by_script = []
         for script, indices in indices_by_script([e.text for e in examples]).items():
-            part, _ = self.confusion(model, [features[i] for i in indices], batch_size=batch_size, accelerator=None)
+            part, _ = self.confusion(
+                model,
+                [features[i] for i in indices],
+                batch_size=batch_size,
+                accelerator=None,
+                description=f"evaluating {len(indices)} texts in {script} script",
+            )
             by_script.append({"script": script, **classification_metrics(part), "size": len(indices)})
         return {
             "loss": loss,

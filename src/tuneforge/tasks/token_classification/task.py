@@ -22,11 +22,13 @@ from transformers import AutoModelForTokenClassification, PreTrainedTokenizerBas
 from tuneforge.config import Config
 from tuneforge.data.prepare import PreparedData
 from tuneforge.errors import ConfigError
+from tuneforge.models import load_pretrained
 from tuneforge.tasks.token_classification.metrics import entity_errors, entity_metrics, token_metrics
 from tuneforge.tasks.token_classification.prepare import prepare_tagged_data
 from tuneforge.tasks.token_classification.report import render_ner_report
 from tuneforge.tasks.token_classification.tags import TaggedText, entities_of
 from tuneforge.training.batching import IGNORE, pack_batch  # IGNORE: special tokens, padding, later sub-tokens
+from tuneforge.training.progress import progress
 from tuneforge.training.task import Batch, Feature
 
 __all__ = ["TokenClassification", "build_tagger", "decode_tags", "spans_of", "tag_set"]
@@ -39,7 +41,8 @@ def tag_set(types: Sequence[str]) -> list[str]:
 
 def build_tagger(model_path: str, tags: list[str]) -> torch.nn.Module:
     """A pretrained encoder with a fresh token-classification head whose config carries the tag names."""
-    return AutoModelForTokenClassification.from_pretrained(
+    return load_pretrained(
+        AutoModelForTokenClassification,
         model_path,
         num_labels=len(tags),
         id2label=dict(enumerate(tags)),
@@ -214,10 +217,11 @@ class TokenClassification:
         return torch.nn.functional.cross_entropy(logits.float().flatten(0, 1), labels.flatten(), ignore_index=IGNORE)
 
     def word_probabilities(
-        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int
+        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, description: str | None = None
     ) -> tuple[dict[int, np.ndarray], float, int]:
         """Tag probabilities per word of each sentence (rows: words; words without sub-tokens stay all-zero),
-        merged over windows, plus the summed loss and the number of labelled words."""
+        merged over windows, plus the summed loss and the number of labelled words; with a `description`, a
+        progress bar over the batches."""
         n_words = {f["sentence"]: f["words"] for f in features}
         probabilities = {s: np.zeros((n, len(self.labels)), dtype=np.float32) for s, n in n_words.items()}
         context = {s: np.full(n, -1.0) for s, n in n_words.items()}
@@ -225,8 +229,9 @@ class TokenClassification:
         order = sorted(range(len(features)), key=lambda i: -len(features[i]["input_ids"]))
         device = next(model.parameters()).device
         model.eval()
+        starts = range(0, len(order), batch_size)
         with torch.inference_mode():
-            for begin in range(0, len(order), batch_size):
+            for begin in progress(starts, len(starts), description) if description else starts:
                 chunk = [features[i] for i in order[begin : begin + batch_size]]
                 batch = self.collate(chunk)
                 logits = _token_logits(model, batch["input_ids"].to(device), batch["attention_mask"].to(device))
@@ -256,10 +261,12 @@ class TokenClassification:
                 into[word] = softmax[position]
 
     def predict_tags(
-        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int
+        self, model: torch.nn.Module, features: Sequence[Feature], *, batch_size: int, description: str | None = None
     ) -> tuple[dict[int, tuple[list[str], list[float]]], float]:
         """Predicted IOB2 tags and their probabilities per sentence index, and the mean loss on labelled words."""
-        probabilities, loss_sum, labelled = self.word_probabilities(model, features, batch_size=batch_size)
+        probabilities, loss_sum, labelled = self.word_probabilities(
+            model, features, batch_size=batch_size, description=description
+        )
         decoded = {s: decode_tags(p, self.labels) for s, p in probabilities.items()}
         return decoded, loss_sum / max(labelled, 1)
 
@@ -289,7 +296,12 @@ class TokenClassification:
         self, model: torch.nn.Module, examples: Sequence[TaggedText], *, batch_size: int
     ) -> dict[str, Any]:
         """Every score of a labelled split: entity and token level, per type and tag, and the error table."""
-        decoded, loss = self.predict_tags(model, self.encode_examples(examples), batch_size=batch_size)
+        decoded, loss = self.predict_tags(
+            model,
+            self.encode_examples(examples),
+            batch_size=batch_size,
+            description=f"evaluating {len(examples)} sentences",
+        )
         gold = [list(e.tags) for e in examples]
         predicted = [decoded[i][0] if i in decoded else ["O"] * len(e.tags) for i, e in enumerate(examples)]
         return {
