@@ -13,12 +13,14 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
 from starlette.concurrency import run_in_threadpool
 
 from tuneforge.precision import cpu_autocast
 from tuneforge.serve.batching import MicroBatcher
 from tuneforge.serve.db import connect
 from tuneforge.serve.deps import ServeState
+from tuneforge.serve.errors import invalid_request
 from tuneforge.serve.feedback import FeedbackStore
 from tuneforge.serve.keys import KeyStore
 from tuneforge.serve.limits import BodySizeLimit, RateLimiter
@@ -70,6 +72,7 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.serving = state
+    app.add_exception_handler(RequestValidationError, invalid_request)  # type: ignore[arg-type]
     for module in (health, predict, chat, feedback, admin):
         app.include_router(module.router)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -85,6 +85,11 @@ class FeedbackStore:
                 return f"entities[{i}]: end {entity['end']} lies past the logged text ({len(text)} characters)"
         return None
 
+    def model_of(self, prediction_id: str) -> str | None:
+        """The model of a committed prediction, or None when no prediction has this id."""
+        with Session(self.engine) as session:
+            return session.scalar(select(PredictionRecord.model).where(PredictionRecord.id == prediction_id))
+
     def known_prediction(self, prediction_id: str) -> bool:
         with Session(self.engine) as session:
             return session.get(PredictionRecord, prediction_id) is not None

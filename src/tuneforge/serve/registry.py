@@ -34,6 +34,7 @@ class ServedModel:
     predictor: Predictor | None = None
     preprocess: Callable[[list[Any]], list[Any]] | None = None  # what the model sees of each input (logged)
     chat: Any = None  # a ChatModel, for tasks whose inputs are chats
+    labels: tuple[str, ...] = ()  # the estimator's `labels_`: what label feedback may say; () for tasks without
 
 
 def load_model(name: str, path: Path) -> ServedModel:
@@ -42,7 +43,13 @@ def load_model(name: str, path: Path) -> ServedModel:
     if spec.inputs == "chats":
         return ServedModel(name, task, path, spec.inputs, chat=estimator.for_serving())  # type: ignore[attr-defined]
     return ServedModel(
-        name, task, path, spec.inputs, predictor=estimator.predict_json, preprocess=estimator.preprocess
+        name,
+        task,
+        path,
+        spec.inputs,
+        predictor=estimator.predict_json,
+        preprocess=estimator.preprocess,
+        labels=tuple(getattr(estimator, "labels_", ())),
     )
 
 

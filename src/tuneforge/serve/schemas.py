@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictInt,
+    StrictStr,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 from pydantic.json_schema import SkipJsonSchema
 
 __all__ = [
@@ -23,8 +33,21 @@ __all__ = [
 # Upper bounds of the settings max_texts and max_text_chars, stated in the schema; a server may set lower ones.
 MAX_TEXTS = 64
 MAX_TEXT_CHARS = 10_000
+
+
+def _scalar_values(value: str) -> str:
+    """JSON's \\ud800 escapes decode to lone surrogates, which no tokenizer, database or JSON response can take."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"not valid Unicode: a lone surrogate at character {exc.start}") from None
+    return value
+
+
+# A string of Unicode scalar values: no lone surrogates.
+Unicode = Annotated[StrictStr, AfterValidator(_scalar_values)]
 # At least one non-space character (JSON Schema patterns match anywhere, as pydantic's do).
-Text = Annotated[str, StringConstraints(pattern=r"\S", max_length=MAX_TEXT_CHARS)]
+Text = Annotated[Unicode, StringConstraints(pattern=r"\S", max_length=MAX_TEXT_CHARS)]
 
 
 class _Strict(BaseModel):
@@ -107,9 +130,9 @@ class PredictResponse(BaseModel):
 class EntitySpan(_Strict):
     """A corrected entity: character offsets [start, end) of the predicted text, as the predict response gives."""
 
-    start: int = Field(ge=0, description="Offset of the entity's first character.")
-    end: int = Field(gt=0, description="Offset just past its last character.")
-    label: str = Field(min_length=1, max_length=200, description="The entity type, e.g. PER.")
+    start: StrictInt = Field(ge=0, description="Offset of the entity's first character.")
+    end: StrictInt = Field(gt=0, description="Offset just past its last character.")
+    label: Unicode = Field(min_length=1, max_length=200, description="The entity type, e.g. PER.")
 
     @model_validator(mode="after")
     def _not_empty(self) -> EntitySpan:
@@ -131,14 +154,19 @@ class FeedbackRequest(_Strict):
             ],
         },
     )
-    prediction_id: str = Field(min_length=1, max_length=64, description="`id` of a prediction or chat completion.")
-    # Not nullable in the schema (SkipJsonSchema), and at least one of the three required (anyOf below).
-    label: Annotated[str, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = Field(
-        None, description="The correct label."
+    prediction_id: StrictStr = Field(
+        min_length=1, max_length=64, description="`id` of a prediction or chat completion."
     )
-    rating: Annotated[int, Field(ge=1, le=5)] | SkipJsonSchema[None] = Field(None, description="1 (bad) to 5 (good).")
+    # Not nullable in the schema (SkipJsonSchema), and at least one of the three required (anyOf below).
+    # Strict types: `"rating": true` or `"label": 1` is a 422, not a coerced 1 or "1".
+    label: Annotated[Unicode, Field(min_length=1, max_length=200)] | SkipJsonSchema[None] = Field(
+        None, description="The correct label: one of the model's labels."
+    )
+    rating: Annotated[StrictInt, Field(ge=1, le=5)] | SkipJsonSchema[None] = Field(
+        None, description="1 (bad) to 5 (good)."
+    )
     # At least one non-space character: training rejects an empty answer turn.
-    answer: Annotated[str, StringConstraints(pattern=r"\S", max_length=20_000)] | SkipJsonSchema[None] = Field(
+    answer: Annotated[Unicode, StringConstraints(pattern=r"\S", max_length=20_000)] | SkipJsonSchema[None] = Field(
         None, description="A corrected chat answer; exported as the assistant turn of the logged conversation."
     )
 
@@ -186,7 +214,7 @@ class ReloadRequest(_Strict):
 
 class ChatMessage(BaseModel):
     role: Literal["system", "user", "assistant"]
-    content: str = Field(max_length=MAX_TEXT_CHARS)
+    content: Unicode = Field(max_length=MAX_TEXT_CHARS)
 
 
 class ChatRequest(BaseModel):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import datetime
 import logging
 import os
 from pathlib import Path
+from typing import Any
 
 from tuneforge.errors import ConfigError
 from tuneforge.serve import export
@@ -16,7 +18,7 @@ from tuneforge.serve.registry import parse_model_arg
 from tuneforge.serve.settings import Settings
 from tuneforge.tasks import task_of
 
-__all__ = ["export_feedback", "key_store", "serve"]
+__all__ = ["RedactQuery", "export_feedback", "key_store", "serve"]
 
 
 def serve(settings: Settings, model_args: list[str]) -> None:
@@ -32,7 +34,42 @@ def serve(settings: Settings, model_args: list[str]) -> None:
         task_of(path)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _limit_malloc_arenas()
-    uvicorn.run(create_app(settings, models), host=settings.host, port=settings.port, log_level="info")
+    uvicorn.run(
+        create_app(settings, models),
+        host=settings.host,
+        port=settings.port,
+        log_level="info",
+        log_config=_log_config(uvicorn.config.LOGGING_CONFIG),
+    )
+
+
+class RedactQuery(logging.Filter):
+    """Every query value of an access-log line replaced by ***: a key sent as `?api_key=` is refused, but uvicorn
+    would still write it in clear to the log.
+
+    >>> record = logging.LogRecord("uvicorn.access", 20, "", 0, '%s - "%s %s HTTP/%s" %d', (
+    ...     "127.0.0.1:5", "GET", "/readyz?api_key=tf_secret&x", "1.1", 401), None)
+    >>> RedactQuery().filter(record) and record.getMessage()
+    '127.0.0.1:5 - "GET /readyz?api_key=***&*** HTTP/1.1" 401'
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            path, _, query = args[2].partition("?")
+            redacted = "&".join(f"{part.partition('=')[0]}=***" if "=" in part else "***" for part in query.split("&"))
+            record.args = (*args[:2], f"{path}?{redacted}", *args[3:])
+        return True
+
+
+def _log_config(base: dict[str, Any]) -> dict[str, Any]:
+    """uvicorn's logging config with RedactQuery on its access logger (uvicorn.access: client, method, path+query,
+    HTTP version, status)."""
+    config = copy.deepcopy(base)
+    config.setdefault("filters", {})["redact_query"] = {"()": RedactQuery}
+    access = config["loggers"].setdefault("uvicorn.access", {})
+    access["filters"] = [*access.get("filters", []), "redact_query"]
+    return config
 
 
 def _limit_malloc_arenas(arenas: int = 2) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, HTTPException
 from fastapi.exceptions import RequestValidationError
 
 from tuneforge.serve.deps import AUTH_ERRORS, State, require_scope
@@ -14,13 +14,40 @@ from tuneforge.serve.schemas import FeedbackCreated, FeedbackRequest
 router = APIRouter(tags=["feedback"], responses=AUTH_ERRORS)
 
 
-@router.post("/v1/feedback", status_code=201)
+@router.post("/v1/feedback", status_code=201, responses={404: {"description": "No prediction has this id."}})
 def feedback(
     body: FeedbackRequest, key: Annotated[KeyInfo, Depends(require_scope("feedback"))], state: State
 ) -> FeedbackCreated:
-    """Stored and committed before the 201 is sent (a sync route: FastAPI runs it in a worker thread)."""
+    """Stored and committed before the 201 is sent (a sync route: FastAPI runs it in a worker thread).
+
+    Only for a logged prediction, with labels of the model that made it; the row records the key that sent it, so
+    that one key's feedback can be told apart (and dropped).
+    """
+    model = state.predictions.model_of(body.prediction_id)
+    if model is None:
+        raise HTTPException(404, f"no prediction '{body.prediction_id}' was logged")
     fields = body.model_dump(exclude={"prediction_id"}, exclude_none=True)
-    if "entities" in fields and (problem := state.feedback.span_problem(body.prediction_id, fields["entities"])):
-        raise RequestValidationError([{"type": "value_error", "loc": ("body", "entities"), "msg": problem}])
+    errors = _unknown_labels(body, model, state)
+    if not errors and "entities" in fields:
+        if problem := state.feedback.span_problem(body.prediction_id, fields["entities"]):
+            errors.append({"type": "value_error", "loc": ("body", "entities"), "msg": problem})
+    if errors:
+        raise RequestValidationError(errors)
     row_id = state.feedback.record(body.prediction_id, key.id, **fields)
     return FeedbackCreated(id=row_id, prediction_id=body.prediction_id)
+
+
+def _unknown_labels(body: FeedbackRequest, model: str, state: State) -> list[dict[str, Any]]:
+    """422 errors for labels (and entity types) the model does not have; none for models without labels."""
+    served = state.registry.get(model)
+    labels = served.labels if served is not None else ()
+    if not labels:
+        return []
+    given = [(("body", "label"), body.label)] if body.label is not None else []
+    given += [(("body", "entities", i, "label"), entity.label) for i, entity in enumerate(body.entities or [])]
+    known = ", ".join(labels)
+    return [
+        {"type": "value_error", "loc": loc, "msg": f"'{label}' is not a label of model '{model}'; its labels: {known}"}
+        for loc, label in given
+        if label not in labels
+    ]
