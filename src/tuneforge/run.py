@@ -14,6 +14,7 @@ from accelerate import Accelerator
 from accelerate.state import AcceleratorState
 from accelerate.utils import set_seed
 from rich import get_console
+from rich.markup import escape
 
 from tuneforge.config import Config, TrainConfig
 from tuneforge.data import PreparedData
@@ -28,7 +29,7 @@ from tuneforge.training.loop import FitResult, fit
 from tuneforge.training.task import HeadInit, LoopTask, SelfFitting
 from tuneforge.vocab import coverage_warning, extend_vocabulary
 
-__all__ = ["check_loop_data", "train_in_loop"]
+__all__ = ["check_loop_data", "model_warnings", "train_in_loop"]
 
 _TRAIN_KEYS = ("epoch", "train_loss", "lr")  # per-evaluation record keys that are not validation scores
 
@@ -77,7 +78,10 @@ def _write_outputs(run_dir: Path, cfg: Config, task: LoopTask, results: dict[str
         plot_learning_curve(results["history"], run_dir / "learning_curve.png", metric)
         plots["Learning curve"] = "learning_curve.png"
     write_json(run_dir / "metrics.json", results)
-    write_text(run_dir / "report.md", task.render_report(f"{cfg.task}: {cfg.output_dir.name}", results, plots))
+    report = task.render_report(f"{cfg.task}: {cfg.output_dir.name}", results, plots)
+    if results.get("warnings"):
+        report = report.rstrip("\n") + "\n\n## Warnings\n\n" + "".join(f"- {w}\n" for w in results["warnings"])
+    write_text(run_dir / "report.md", report)
 
 
 def train_in_loop(
@@ -137,6 +141,8 @@ def train_in_loop(
         return cfg.output_dir
     model = accelerator.unwrap_model(model, keep_fp32_wrapper=False)  # final metrics as a reloaded model gives them
     results = _final_metrics(cfg, task, model, data)
+    if warnings := model_warnings(task, results):
+        results["warnings"] = warnings
     results["train"] = _training_summary(result, fit_seconds, model) | {"mixed_precision": accelerator.mixed_precision}
     if probe:
         results["train"]["head_probe"] = probe
@@ -236,6 +242,15 @@ def _final_metrics(cfg: Config, task: LoopTask, model: torch.nn.Module, data: Pr
     return results
 
 
+def model_warnings(task: LoopTask, results: dict[str, Any]) -> list[str]:
+    """What the task finds wrong with the trained model's final scores (one class for every text, no entities).
+
+    `warnings(results)` is an optional hook of a LoopTask: a task without one (chat SFT) has none to give.
+    """
+    hook = getattr(task, "warnings", None)
+    return list(hook(results)) if hook else []
+
+
 def _training_summary(result: FitResult, fit_seconds: float, model: torch.nn.Module) -> dict[str, Any]:
     state = result.state
     trainable, total = count_parameters(model)
@@ -278,4 +293,6 @@ def _print_summary(run_dir: Path, task: LoopTask, results: dict[str, Any], saved
     for split in ("validation", "test"):
         if split in results:
             console.print(f"[bold green]{split}[/]: {task.headline(results[split])} ({results[split]['size']} texts)")
+    for warning in results.get("warnings", []):
+        console.print(f"[bold yellow]warning:[/] {escape(warning)}")
     console.print(f"run saved to [bold]{run_dir}[/] (report.md, metrics.json, {saved_dir}/)")

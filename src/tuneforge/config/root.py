@@ -6,7 +6,7 @@ import difflib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, field_validator
 
 from tuneforge.config.data import DataConfig
 from tuneforge.config.method import MethodConfig
@@ -20,7 +20,6 @@ from tuneforge.methods.blocks import FullMethod
 
 __all__ = ["Config"]
 
-_MAIN_METRICS = {"token-classification": "entity_f1", "causal-lm-sft": "loss"}  # default early_stopping.metric
 
 
 # One per row of tuneforge.tasks.TASKS (a test keeps them equal): config sits below the task table, so it cannot
@@ -86,19 +85,6 @@ class Config(Frozen):
     @classmethod
     def _method_shorthand(cls, value: Any) -> Any:
         return {"name": value} if isinstance(value, str) else value
-
-    @model_validator(mode="before")
-    @classmethod
-    def _main_metric_of_task(cls, raw: Any) -> Any:
-        # For NER, early_stopping.metric defaults to its main score, entity_f1, unless the config names one.
-        if not isinstance(raw, dict) or raw.get("task") not in _MAIN_METRICS:
-            return raw
-        train = raw.get("train") or {}
-        stopping = train.get("early_stopping", {}) if isinstance(train, dict) else None
-        if isinstance(stopping, dict) and "metric" not in stopping:
-            metric = _MAIN_METRICS[raw["task"]]
-            return {**raw, "train": {**train, "early_stopping": {**stopping, "metric": metric}}}
-        return raw
 
     @property
     def max_tokens(self) -> int:

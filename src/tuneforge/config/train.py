@@ -16,7 +16,11 @@ _MAX_BATCH = 1_000_000
 
 
 class EarlyStoppingConfig(Frozen):
-    metric: str = Field("macro_f1", description="Validation metric watched; loss is minimised, others maximised.")
+    metric: str | None = Field(
+        None,
+        description="Validation metric watched; loss is minimised, others maximised. null: the task's main metric "
+        "(macro_f1, entity_f1, loss, roc_auc, ndcg@k).",
+    )
     patience: int = Field(2, ge=1, description="Evaluations without improvement before stopping.")
     min_delta: float = Field(0.0, ge=0, description="Smallest change that counts as an improvement.")
 

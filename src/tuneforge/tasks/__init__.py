@@ -32,6 +32,7 @@ __all__ = [
     "load_config",
     "task_of",
     "train",
+    "with_main_metric",
 ]
 
 TASKS: dict[str, TaskSpec] = {
@@ -45,7 +46,16 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     from tuneforge.config import load_config as read_config
     from tuneforge.tasks.rules import config_problems
 
-    return read_config(path, overrides, rules=config_problems)
+    return with_main_metric(read_config(path, overrides, rules=config_problems))
+
+
+def with_main_metric(cfg: Config) -> Config:
+    """`cfg` with early stopping watching the task's main metric where the config names none."""
+    stopping = cfg.train.early_stopping
+    if stopping is None or stopping.metric is not None:
+        return cfg
+    watched = stopping.model_copy(update={"metric": TASKS[cfg.task].main_metric})
+    return cfg.model_copy(update={"train": cfg.train.model_copy(update={"early_stopping": watched})})
 
 
 def train(cfg: Config, *, resume: bool = False) -> Path:
@@ -55,14 +65,14 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
 
     check_config(cfg)
     check_output_dir(cfg.output_dir)  # before any data is read: a folder that is no run is never replaced
-    return TASKS[cfg.task].train(cfg, resume)
+    return TASKS[cfg.task].train(with_main_metric(cfg), resume)
 
 
 def check_data(cfg: Config) -> Any:
     """The data report of `cfg` without training (`.render()` shows it); DataError when rows are bad."""
     from tuneforge.tasks.rules import check_config
 
-    return TASKS[cfg.task].check_data(check_config(cfg))
+    return TASKS[cfg.task].check_data(with_main_metric(check_config(cfg)))
 
 
 def task_of(path: Path) -> tuple[TaskSpec, str]:

@@ -104,7 +104,9 @@ def test_over_length_policy_and_fail_mode(tmp_path: Path, tiny_llama_dir: Path) 
 
 
 def test_encoder_only_methods_are_refused(tmp_path: Path) -> None:
-    assert _config(tmp_path).train.early_stopping.metric == "loss"
+    from tuneforge.tasks import with_main_metric
+
+    assert with_main_metric(_config(tmp_path)).train.early_stopping.metric == "loss"
     from tuneforge.tasks.rules import check_config
 
     for method in ("bitfit", "freeze", "setfit", "zeroshot-embed", "adapter"):

@@ -45,7 +45,7 @@ def _rules(cfg: Config) -> list[str]:
 RECOMMENDATION = TaskSpec(
     name="recommendation",
     inputs="records",
-    main_metric="ndcg@10",
+    main_metric="ndcg@k",  # k: recommend.k; the pipeline watches ndcg@<k> (pipeline._loop_config)
     methods=("full",),  # popularity, ALS and the two-tower model are all fitted; the tower trains in full
     options=("recommend",),
     rules=_rules,

@@ -73,7 +73,7 @@ def _item_vectors(cfg: Config, catalogue: Catalogue) -> tuple[np.ndarray, str]:
 
 
 def _loop_config(cfg: Config, k: int) -> Any:
-    # The loop watches early_stopping.metric; the text-classification default (macro_f1) means ours here.
+    # The loop watches early_stopping.metric: ndcg@<k> unless the config names a ranking metric or loss.
     stopping = cfg.train.early_stopping
     if stopping is not None and stopping.metric not in (f"ndcg@{k}", f"recall@{k}", "loss"):
         stopping = stopping.model_copy(update={"metric": f"ndcg@{k}"})
