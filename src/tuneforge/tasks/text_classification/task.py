@@ -34,6 +34,9 @@ from tuneforge.training.task import Feature
 
 __all__ = ["TextClassification", "batched_logits", "build_classifier"]
 
+# One predicted class for this share of a split's texts, while the split holds several classes: a collapsed model.
+COLLAPSE_SHARE = 0.95
+
 
 def build_classifier(model_path: str, labels: list[str], pooling: Pooling = "cls") -> torch.nn.Module:
     """A pretrained encoder with a fresh classification head whose config carries the label names.
@@ -241,6 +244,22 @@ class TextClassification:
 
     def render_report(self, title: str, results: dict[str, Any], plots: dict[str, str] | None = None) -> str:
         return render_report(title, results, plots=plots)
+
+    def warnings(self, results: dict[str, Any]) -> list[str]:
+        """A model that predicts one class for (almost) every text of the test split (validation without one)."""
+        split = "test" if "test" in results else "validation"
+        if split not in results:
+            return []
+        confusion = np.array(results[split]["confusion"])
+        predicted, classes, total = confusion.sum(0), int((confusion.sum(1) > 0).sum()), int(confusion.sum())
+        if not total or classes < 2 or predicted.max() < COLLAPSE_SHARE * total:
+            return []
+        label = self.labels[int(predicted.argmax())]
+        return [
+            f"{split}: the model predicts '{label}' for {predicted.max() / total:.0%} of {total} texts, which hold "
+            f"{classes} classes: it has collapsed to one class. Try a lower train.lr, more train.epochs, "
+            "train.class_weights: balanced, or more examples of the other classes"
+        ]
 
     def headline(self, split_results: dict[str, Any]) -> str:
         return f"accuracy {split_results['accuracy']:.4f}, macro F1 {split_results['macro_f1']:.4f}"

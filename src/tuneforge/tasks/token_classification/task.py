@@ -33,6 +33,9 @@ from tuneforge.training.task import Batch, Feature
 
 __all__ = ["TokenClassification", "build_tagger", "decode_tags", "spans_of", "tag_set"]
 
+# A split with at least this many gold entities of which the model finds at most this share: it tags (almost) all O.
+COLLAPSE_MIN_ENTITIES, COLLAPSE_FOUND_SHARE = 10, 0.1
+
 
 def tag_set(types: Sequence[str]) -> list[str]:
     """The IOB2 tags of entity types, in the order of the model's head: O, then B-/I- per type."""
@@ -310,6 +313,7 @@ class TokenClassification:
             "errors": entity_errors([e.text for e in examples], [e.offsets for e in examples], gold, predicted),
             "size": len(examples),
             "entities": sum(len(entities_of(tags)) for tags in gold),
+            "predicted_entities": sum(len(entities_of(tags)) for tags in predicted),
         }
 
     def plots(self, run_dir: Path, results: dict[str, Any]) -> dict[str, str]:
@@ -317,6 +321,22 @@ class TokenClassification:
 
     def render_report(self, title: str, results: dict[str, Any], plots: dict[str, str] | None = None) -> str:
         return render_ner_report(title, results, plots=plots)
+
+    def warnings(self, results: dict[str, Any]) -> list[str]:
+        """A model that finds no or almost no entities in the test split (validation without one)."""
+        split = "test" if "test" in results else "validation"
+        scores = results.get(split)
+        if not scores or "predicted_entities" not in scores:
+            return []
+        gold, found = scores["entities"], scores["predicted_entities"]
+        if gold < COLLAPSE_MIN_ENTITIES or found > COLLAPSE_FOUND_SHARE * gold:
+            return []
+        return [
+            f"{split}: the model found {found} entities where the data has {gold} (token accuracy "
+            f"{scores['token_accuracy']:.4f} is about that of tagging every word O): it has collapsed to O. Try more "
+            "train.epochs, another train.lr (too low leaves the new head at O, too high collapses it), and check that "
+            "the training tags are IOB2 with enough entities of each type"
+        ]
 
     def headline(self, split_results: dict[str, Any]) -> str:
         r = split_results
