@@ -105,18 +105,23 @@ def test_kill_9_keeps_every_acknowledged_feedback(tiny_llama_dir: Path, tmp_path
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
-    from tuneforge.serve.db import Feedback, connect
+    from tuneforge.serve.db import Feedback, PredictionRecord, connect
 
     database = f"sqlite:///{tmp_path / 'serve.db'}"
     headers = {"Authorization": f"Bearer {_create_key(database, 'feedback')}"}
+    with Session(connect(database)) as session:  # feedback is taken only for logged predictions
+        ids = [f"w{worker}-{i}" for worker in range(4) for i in range(5_000)]
+        session.add_all(PredictionRecord(id=i, model="chat", task="causal-lm", output={}) for i in ids)
+        session.commit()
     port = _free_port()
-    server = _start_server([f"chat={tiny_llama_dir}"], database, port)
+    # A limit no load test reaches: this test is about durability under kill -9, not throttling.
+    server = _start_server([f"chat={tiny_llama_dir}"], database, port, rate_limit_per_minute="1000000000")
     acknowledged: list[str] = []
     stop = threading.Event()
 
     def send(worker: int) -> None:
         with httpx.Client(base_url=f"http://127.0.0.1:{port}", headers=headers, timeout=5) as client:
-            for i in range(100_000):
+            for i in range(5_000):
                 if stop.is_set():
                     return
                 prediction_id = f"w{worker}-{i}"
