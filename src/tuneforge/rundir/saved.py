@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 from pydantic import TypeAdapter
+from safetensors import SafetensorError
 
 from tuneforge.config import MethodConfig
 from tuneforge.errors import RunError, TuneforgeError
@@ -64,7 +65,10 @@ def saved_dir(run_dir: Path, manifest: dict[str, Any]) -> Path:
 
 
 def load_model(run_dir: Path, manifest: dict[str, Any], build: Callable[[str], torch.nn.Module]) -> torch.nn.Module:
-    """The trained model of a run, in eval mode; `build(path)` makes the task's model from a pretrained dir."""
+    """The trained model of a run, in eval mode; `build(path)` makes the task's model from a pretrained dir.
+
+    A damaged weights file raises RunError naming it (`build` does so for model/, via models.load_pretrained).
+    """
     folder = saved_dir(run_dir, manifest)
     if folder.name == "model":
         return build(str(folder)).eval()
@@ -74,9 +78,13 @@ def load_model(run_dir: Path, manifest: dict[str, Any], build: Callable[[str], t
         raise RunError(
             f"{run_dir} holds an adapter for base model '{manifest['base_model']}', which cannot be loaded here: {exc}"
         ) from None
-    if (folder / "adapter_config.json").is_file():
-        return load_peft(base, str(folder)).eval()
-    method = TypeAdapter(MethodConfig).validate_python(manifest["method_config"])
-    model = apply_method(base, method)
-    load_weights(model, folder / _WEIGHTS)
+    try:
+        if (folder / "adapter_config.json").is_file():
+            return load_peft(base, str(folder)).eval()
+        method = TypeAdapter(MethodConfig).validate_python(manifest["method_config"])
+        model = apply_method(base, method)
+        load_weights(model, folder / _WEIGHTS)
+    except (SafetensorError, RunError) as exc:
+        detail = str(exc) if isinstance(exc, RunError) else f"{folder / _WEIGHTS} is damaged or cut short ({exc})"
+        raise RunError(f"{detail}; copy the run folder {run_dir} again or retrain it") from None
     return model.eval()

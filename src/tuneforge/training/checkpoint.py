@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import pickle
 import random
 import shutil
+import zipfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import torch
+from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from tuneforge.errors import RunError
@@ -84,18 +87,63 @@ def _state_dict(model: torch.nn.Module) -> dict[str, torch.Tensor]:
     return {k: v.detach().contiguous().clone() for k, v in model.state_dict().items() if k not in frozen}
 
 
+_SPACE_LEFT = 2**20  # below this many free bytes, a failed write is taken to be a full disk
+
+
+def _disk_full(error: BaseException, folder: Path) -> bool:
+    # OSError carries errno; safetensors (Rust) and torch.save put the cause only in their text, torch.save not
+    # even that ("file write failed"), so then the free space decides.
+    if isinstance(error, OSError) and error.errno == errno.ENOSPC:
+        return True
+    text = str(error)
+    if any(mark in text for mark in ("No space left on device", "StorageFull", "os error 28")):
+        return True
+    try:
+        return "write failed" in text and shutil.disk_usage(folder).free < _SPACE_LEFT
+    except OSError:
+        return False
+
+
+def _disk_full_error(path: Path) -> RunError:
+    return RunError(f"disk full while writing {path}: free space and run with --resume")
+
+
 def save_weights(model: torch.nn.Module, path: Path) -> None:
     tmp = path.with_suffix(".tmp")
-    save_file(_state_dict(model), str(tmp))
+    try:
+        save_file(_state_dict(model), str(tmp))
+    except (OSError, RuntimeError, SafetensorError) as error:
+        tmp.unlink(missing_ok=True)
+        if _disk_full(error, path.parent):
+            raise _disk_full_error(path) from None
+        raise
     os.replace(tmp, path)
 
 
-def load_weights(model: torch.nn.Module, path: Path) -> None:
-    """Load what `save_weights` wrote; every weight that is trained must be in the file."""
-    missing, unexpected = model.load_state_dict(load_file(str(path)), strict=False)
+class _DamagedFile(RunError):
+    """A checkpoint or weights file that exists but cannot be parsed: cut short, emptied or overwritten."""
+
+
+def _read_weights(path: Path) -> dict[str, torch.Tensor]:
+    try:
+        return load_file(str(path))
+    except SafetensorError as error:
+        raise _DamagedFile(f"{path} is damaged or cut short ({error})") from None
+
+
+def _apply_weights(model: torch.nn.Module, tensors: dict[str, torch.Tensor], path: Path) -> None:
+    missing, unexpected = model.load_state_dict(tensors, strict=False)
     trained_missing = set(missing) - _frozen(model)
     if unexpected or trained_missing:
         raise RuntimeError(f"{path} does not fit the model: missing {sorted(trained_missing)}, extra {unexpected}")
+
+
+def load_weights(model: torch.nn.Module, path: Path) -> None:
+    """Load what `save_weights` wrote; every weight that is trained must be in the file.
+
+    A damaged file raises RunError naming it; the caller's message says what to do.
+    """
+    _apply_weights(model, _read_weights(path), path)
 
 
 def save_checkpoint(
@@ -110,12 +158,18 @@ def save_checkpoint(
     """Write everything a resume needs to `folder`, atomically: a crash mid-write leaves the old checkpoint."""
     tmp = folder.with_name(folder.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir(parents=True)
-    save_file(_state_dict(model), str(tmp / "model.safetensors"))
-    torch.save(
-        {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng}, tmp / "train.pt"
-    )
-    (tmp / "state.json").write_text(json.dumps(asdict(state), indent=1))
+    try:
+        tmp.mkdir(parents=True)
+        save_file(_state_dict(model), str(tmp / "model.safetensors"))
+        torch.save(
+            {"optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(), "rng": rng}, tmp / "train.pt"
+        )
+        (tmp / "state.json").write_text(json.dumps(asdict(state), indent=1))
+    except (OSError, RuntimeError, SafetensorError) as error:
+        shutil.rmtree(tmp, ignore_errors=True)  # frees what it took; `folder` still holds the previous checkpoint
+        if _disk_full(error, folder.parent):
+            raise _disk_full_error(folder) from None
+        raise
     old = folder.with_name(folder.name + ".old")
     if folder.exists():
         os.replace(folder, old)
@@ -137,19 +191,61 @@ def _load_train_state(path: Path) -> dict[str, Any]:
     try:
         return torch.load(path, weights_only=True)
     except (pickle.UnpicklingError, RuntimeError, EOFError, ValueError) as error:
+        if isinstance(error, EOFError) or _cut_short(path):
+            raise _DamagedFile(f"{path} is damaged or cut short ({type(error).__name__})") from None
         raise RunError(
             f"{path} holds more than tensors and plain types, so it was not loaded: it comes from an older "
             f"tuneforge or was changed by someone else. Retrain without --resume, or delete {path.parent.parent} "
             f"to start over ({type(error).__name__})"
         ) from None
+    except OSError as error:  # a cut-short archive can also fail as "Invalid argument"
+        raise _DamagedFile(f"{path} is damaged or cut short ({error.strerror or error})") from None
+
+
+def _cut_short(path: Path) -> bool:
+    # torch.save writes a zip archive (starts "PK"); one without its central directory, at the end, was cut short.
+    # Anything else (a bare pickle) is a file tuneforge did not write, refused above as such.
+    with path.open("rb") as file:
+        return file.read(2) == b"PK" and not zipfile.is_zipfile(path)
+
+
+def _read_state(path: Path) -> TrainerState:
+    try:
+        return TrainerState(**json.loads(path.read_text(encoding="utf-8")))
+    except (json.JSONDecodeError, UnicodeDecodeError, TypeError) as error:
+        raise _DamagedFile(f"{path} is damaged or empty ({type(error).__name__}: {error})") from None
+
+
+def _read_checkpoint(folder: Path) -> tuple[TrainerState, dict[str, Any], dict[str, torch.Tensor]]:
+    # Every file is read before anything is applied, so a damaged one leaves model and optimiser untouched.
+    return (
+        _read_state(folder / "state.json"),
+        _load_train_state(folder / "train.pt"),
+        _read_weights(folder / "model.safetensors"),
+    )
 
 
 def load_checkpoint(
     folder: Path, *, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any
 ) -> TrainerState:
-    extra = _load_train_state(folder / "train.pt")
-    load_weights(model, folder / "model.safetensors")
-    optimizer.load_state_dict(extra["optimizer"])
-    scheduler.load_state_dict(extra["scheduler"])
-    _restore_rng(extra["rng"])
-    return TrainerState(**json.loads((folder / "state.json").read_text()))
+    """Restore what `save_checkpoint` wrote; a damaged checkpoint falls back to its `.old` copy where one exists.
+
+    Raises RunError naming the damaged file when no complete checkpoint is left.
+    """
+    previous = folder.with_name(folder.name + ".old")
+    candidates = [folder] + ([previous] if previous != folder and (previous / "state.json").is_file() else [])
+    damage: list[str] = []
+    for candidate in candidates:
+        try:
+            state, extra, tensors = _read_checkpoint(candidate)
+        except _DamagedFile as error:
+            damage.append(str(error))
+            continue
+        _apply_weights(model, tensors, candidate / "model.safetensors")
+        optimizer.load_state_dict(extra["optimizer"])
+        scheduler.load_state_dict(extra["scheduler"])
+        _restore_rng(extra["rng"])
+        return state
+    raise RunError(
+        f"cannot resume: {'; '.join(damage)}. Train without --resume to start over (or restore the file from a backup)"
+    )
