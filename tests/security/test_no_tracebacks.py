@@ -11,7 +11,7 @@ import torch
 from typer.testing import CliRunner
 
 from tuneforge.cli import app
-from tuneforge.errors import ConfigError, RunError
+from tuneforge.errors import ConfigError, DataError, RunError
 from tuneforge.models import resolve_model
 from tuneforge.rundir.saved import load_model
 from tuneforge.tasks.text_classification.task import build_classifier
@@ -175,3 +175,28 @@ def test_disk_full_during_a_checkpoint_keeps_the_previous_one(
         _checkpoint(folder, step=5)
     assert not (tmp_path / "last.tmp").exists()
     assert _resume(folder).step == 3
+
+
+# item 10: encodings are asked for, not guessed
+
+
+def test_latin1_csv_asks_for_the_encoding(make_config, tmp_path: Path) -> None:
+    path = tmp_path / "latin.csv"
+    path.write_bytes("text,label\ncafé crème,drink\nthé au lait,drink\n".encode("latin-1"))
+    output = _check(make_config(data={"train": str(path)}))
+    assert f"{path}: the text is not UTF-8 nor GBK" in output and "set data.encoding" in output
+    assert "cafť" not in output
+
+
+def test_utf8_file_with_one_gbk_line_names_the_line(tmp_path: Path, make_config) -> None:
+    path = tmp_path / "mixed.csv"
+    path.write_bytes("text,label\n你好,a\n谢谢,b\n".encode() + "退款,c\n".encode("gbk") + "再见,d\n".encode())
+    output = _check(make_config(data={"train": str(path)}))
+    assert f"{path}:4: not valid UTF-8 (byte 0xcd)" in output and "data.encoding" in output
+
+
+def test_utf8_file_with_one_gbk_line_is_a_data_error() -> None:
+    from tuneforge.data.encoding import decode
+
+    with pytest.raises(DataError, match=r"a\.csv:2: not valid UTF-8"):
+        decode(b"h\n" + "退款\n".encode("gbk") + "你好\n谢谢\n".encode(), "a.csv")
