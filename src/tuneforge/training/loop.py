@@ -228,7 +228,7 @@ class _Trainer:
         }
         self.state.history.append(record)
         stopping = self.cfg.early_stopping
-        metric = stopping.metric if stopping else "loss"
+        metric = (stopping.metric if stopping else None) or "loss"  # None: tasks.train names the main one
         if metric not in metrics:
             raise TuneforgeError(
                 f"train.early_stopping.metric '{metric}' is not computed; choose one of {sorted(metrics)}"
