@@ -21,7 +21,6 @@ from tuneforge.methods.blocks import FullMethod
 __all__ = ["Config"]
 
 
-
 # One per row of tuneforge.tasks.TASKS (a test keeps them equal): config sits below the task table, so it cannot
 # read the names from there.
 TASK_NAMES: tuple[str, ...] = (
