@@ -56,7 +56,10 @@ def prepare_tagged_data(
     ]
     given, duplicates = {}, Counter[str]()
     for name, file in files.items():
-        given[name] = _dedup(file.sentences, duplicates) if cfg.clean.dedup else file.sentences
+        # Only train is deduplicated (and what is split off it): a given validation or test file keeps every
+        # sentence, so its scores stay comparable with figures others publish on it.
+        dedup = cfg.clean.dedup and name == "train"
+        given[name] = _dedup(file.sentences, duplicates) if dedup else file.sentences
     splits = _split(given, cfg)
     if not splits["train"]:
         raise DataError(
