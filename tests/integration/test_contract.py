@@ -18,6 +18,7 @@ import pytest
 import torch
 
 from tuneforge.config import load_config
+from tuneforge.data.rows import Row
 from tuneforge.methods import METHODS
 from tuneforge.tasks import TASKS, load, train
 from tuneforge.tasks.base import Estimator
@@ -301,3 +302,32 @@ def test_saved_chat_model_loads_with_the_plain_library(method: str, request: pyt
         got = plain.eval()(**batch).logits.softmax(-1)
     mask = batch["attention_mask"].bool()
     assert (got[mask] - expected[mask]).abs().max() < 1e-4
+
+
+def test_saved_table_model_loads_with_the_plain_library(request: pytest.FixtureRequest) -> None:
+    """A tabular run's served model loads without tuneforge's model code and gives the probabilities the predictor
+    serves: a scikit-learn family with skops (the types skops itself reports), the language-model family with
+    transformers (on the rows written as text by the family, as it was trained)."""
+    run = _trained("tabular-classification", "full", request)
+    predictor = load(run)
+    records = INPUTS["tabular-classification"]
+    rows = [Row(i + 1, dict(record), "record") for i, record in enumerate(records)]
+    frame = predictor.parse(rows, "records", labelled=False).frame
+    saved = run / "model" / "estimator.skops"
+    if saved.is_file():
+        import skops.io as sio
+
+        got = sio.load(saved, trusted=sio.get_untrusted_types(file=saved)).predict_proba(frame)[:, 1]
+    else:
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+        folder = run / "model" / "model"
+        tokenizer, model = (
+            AutoTokenizer.from_pretrained(folder),
+            AutoModelForSequenceClassification.from_pretrained(folder),
+        )
+        batch = tokenizer(predictor.model.texts(frame), padding=True, truncation=True, return_tensors="pt")
+        with torch.no_grad():
+            got = model.eval()(**batch).logits.softmax(-1)[:, 1].numpy()
+    expected = [p["probability"] for p in predictor.predict(records)]
+    assert abs(got - expected).max() < 1e-5
