@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import importlib.util
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from tuneforge.errors import ConfigError, RunError
 
-__all__ = ["ALIASES", "load_pretrained", "pretrained_args", "resolve_model"]
+__all__ = ["ALIASES", "load_pretrained", "pretrained_args", "quiet_loading", "resolve_model"]
 
 # alias -> (python package shipping the weights, folder or .gguf file inside it, how to install it)
 ALIASES: dict[str, tuple[str, str, str]] = {
@@ -102,3 +104,20 @@ def load_pretrained(auto_class: Any, model_path: str, **kwargs: Any) -> Any:
         ) from None
     except OSError as exc:  # transformers' "not found / cannot connect / no weights file" errors
         raise ConfigError(f"model '{model_path}' cannot be loaded: {exc}") from None
+
+
+@contextmanager
+def quiet_loading() -> Iterator[None]:
+    """transformers' loading bars and load reports (e.g. "classifier MISSING" for a head tuneforge trains itself)
+    off while a run loads, restored after: library users see tuneforge's own output, as the CLI's do."""
+    from transformers.utils import logging
+
+    verbosity, bars = logging.get_verbosity(), logging.is_progress_bar_enabled()
+    logging.set_verbosity_error()
+    logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        logging.set_verbosity(verbosity)
+        if bars:
+            logging.enable_progress_bar()

@@ -93,5 +93,8 @@ def task_of(path: Path) -> tuple[TaskSpec, str]:
 
 def load(run_dir: str | Path) -> Estimator:
     """The estimator of a finished run: `predict(inputs)`, `show`, `predict_file`, `evaluate_file`."""
+    from tuneforge.models import quiet_loading
+
     path = Path(run_dir)
-    return task_of(path)[0].load(path)
+    with quiet_loading():
+        return task_of(path)[0].load(path)
