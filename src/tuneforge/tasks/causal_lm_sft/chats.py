@@ -91,7 +91,8 @@ def _text(value: Any, field: str, problems: list[Problem]) -> str:
         return ""
     if not value.strip():
         problems.append((field, "empty turn", "empty turn"))
-    return value
+    # Windows line ends would be learned as part of the answers and echoed back by the model
+    return value.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def _pair(
