@@ -26,28 +26,42 @@ def _pyplot() -> Any:
     return plt
 
 
-def _save(fig: Any, path: Path) -> None:
+def _save(fig: Any, path: Path, dpi: int = 120) -> None:
     tmp = path.with_name(path.stem + ".tmp.png")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # missing-glyph warnings for CJK text without a CJK font
-        fig.savefig(tmp, dpi=120, bbox_inches="tight")
+        fig.savefig(tmp, dpi=dpi, bbox_inches="tight")
     tmp.replace(path)
 
 
+# Above this many labels the per-cell numbers are unreadable and the figure grows without bound: measured with
+# 150 labels, numbers in every cell and 0.6 in per label made a 10.8 MB PNG in 35 s; without them, at 14 in and
+# 80 dpi, it is 0.13 MB in 1 s. The counts stay in metrics.json.
+_MAX_ANNOTATED_LABELS = 30
+_LARGE_CONFUSION_INCHES = 14.0
+_LARGE_CONFUSION_DPI = 80
+
+
 def plot_confusion(confusion: np.ndarray, labels: list[str], path: Path, title: str) -> None:
+    """The confusion matrix as a heat map; with more than 30 labels, without per-cell numbers and at a fixed size."""
     plt = _pyplot()
-    size = max(4.0, 0.6 * len(labels) + 2)
+    large = len(labels) > _MAX_ANNOTATED_LABELS
+    size = _LARGE_CONFUSION_INCHES if large else max(4.0, 0.6 * len(labels) + 2)
     fig, ax = plt.subplots(figsize=(size, size))
     ax.imshow(confusion, cmap="Blues")
-    ax.set_xticks(range(len(labels)), labels, rotation=45, ha="right")
-    ax.set_yticks(range(len(labels)), labels)
+    # ticks shrink with the label count so that 150 names still fit along 14 inches (about 6 pt each)
+    font = max(3.0, 10.0 * _MAX_ANNOTATED_LABELS / len(labels)) if large else None
+    rotation, align = (90, "center") if large else (45, "right")
+    ax.set_xticks(range(len(labels)), labels, rotation=rotation, ha=align, fontsize=font)
+    ax.set_yticks(range(len(labels)), labels, fontsize=font)
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
-    threshold = confusion.max() / 2 if confusion.size else 0
-    for (i, j), count in np.ndenumerate(confusion):
-        ax.text(j, i, str(count), ha="center", va="center", color="white" if count > threshold else "black")
-    _save(fig, path)
+    if not large:
+        threshold = confusion.max() / 2 if confusion.size else 0
+        for (i, j), count in np.ndenumerate(confusion):
+            ax.text(j, i, str(count), ha="center", va="center", color="white" if count > threshold else "black")
+    _save(fig, path, dpi=_LARGE_CONFUSION_DPI if large else 120)
     plt.close(fig)
 
 
