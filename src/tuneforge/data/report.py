@@ -30,6 +30,7 @@ class SplitStats:
     chars: dict[str, int]  # p50, p90, p99, max of text length in characters
     tokens: dict[str, int] | None = None  # the same in tokens, when a tokenizer was given
     truncated: float | None = None  # share of texts longer than max_length tokens, which training truncates
+    windowed: int | None = None  # NER instead: sentences longer than max_length, split into windows (never cut)
 
     @classmethod
     def of(cls, examples: list[Example], tokens: dict[tuple[str, int], int] | None, max_length: int) -> SplitStats:
@@ -39,13 +40,24 @@ class SplitStats:
 
     @classmethod
     def of_lengths(
-        cls, class_counts: dict[str, int], chars: list[int], tokens: list[int] | None, max_length: int
+        cls,
+        class_counts: dict[str, int],
+        chars: list[int],
+        tokens: list[int] | None,
+        max_length: int,
+        *,
+        windows: bool = False,
     ) -> SplitStats:
-        """Stats of a split from its class counts and the length of each text in characters and tokens."""
+        """Stats of a split from its class counts and the length of each text in characters and tokens; with
+        `windows`, long texts are counted as split into windows rather than as a truncated share."""
         stats = cls(len(chars), class_counts, _lengths(chars))
         if tokens:
             stats.tokens = _lengths(tokens)
-            stats.truncated = sum(n > max_length for n in tokens) / len(tokens)
+            long = sum(n > max_length for n in tokens)
+            if windows:
+                stats.windowed = long
+            else:
+                stats.truncated = long / len(tokens)
         return stats
 
 
@@ -137,6 +149,7 @@ class DataReport:
 
     def _tables(self) -> list[tuple[str, list[str], list[list[str]]]]:
         names = list(self.splits)
+        windowed = any(s.windowed is not None for s in self.splits.values())
         tables = [
             (
                 "Files",
@@ -145,7 +158,13 @@ class DataReport:
             ),
             (
                 "Splits",
-                ["split", "rows", "chars p50/p90/p99/max", "tokens p50/p90/p99/max", "truncated"],
+                [
+                    "split",
+                    "rows",
+                    "chars p50/p90/p99/max",
+                    "tokens p50/p90/p99/max",
+                    "split into windows" if windowed else "truncated",
+                ],
                 [_split_row(name, s) for name, s in self.splits.items()],
             ),
             (
@@ -187,8 +206,11 @@ def _split_row(name: str, stats: SplitStats) -> list[str]:
     def joined(lengths: dict[str, int] | None) -> str:
         return "/".join(f"{v:,}" for v in lengths.values()) if lengths else "-"
 
-    truncated = "-" if stats.truncated is None else f"{stats.truncated:.1%}"
-    return [name, f"{stats.rows:,}", joined(stats.chars), joined(stats.tokens), truncated]
+    if stats.windowed is not None:
+        long = f"{stats.windowed:,}"
+    else:
+        long = "-" if stats.truncated is None else f"{stats.truncated:.1%}"
+    return [name, f"{stats.rows:,}", joined(stats.chars), joined(stats.tokens), long]
 
 
 def _conflict_row(group: ConflictGroup) -> list[str]:

@@ -139,7 +139,8 @@ def _stats(
     sentences: list[TaggedText], counts: dict[str, int], count_tokens: WordTokenCounter | None, max_length: int
 ) -> SplitStats:
     tokens = count_tokens([s.words for s in sentences]) if count_tokens and sentences else None
-    return SplitStats.of_lengths(counts, [len(s.text) for s in sentences], tokens, max_length)
+    # NER never truncates: a long sentence is tagged in overlapping windows (task.py), so the report counts those
+    return SplitStats.of_lengths(counts, [len(s.text) for s in sentences], tokens, max_length, windows=True)
 
 
 def _summary(name: str, file: TaggedFile) -> FileSummary:
