@@ -14,7 +14,7 @@ from transformers import AutoModelForSequenceClassification, PreTrainedTokenizer
 
 from tuneforge.config import Config
 from tuneforge.data import Example, PreparedData, prepare_data
-from tuneforge.errors import ConfigError
+from tuneforge.errors import ConfigError, RunError
 from tuneforge.evaluate.metrics import classification_metrics, per_class_table
 from tuneforge.evaluate.plots import plot_confusion
 from tuneforge.evaluate.report import render_report
@@ -153,12 +153,47 @@ class TextClassification:
         return self.encode([e.text for e in examples], [e.label for e in examples])
 
     def encode(self, texts: Sequence[str], labels: Sequence[str] | None = None) -> list[Feature]:
+        """Token ids of each text, cut to max_length tokens (special tokens included)."""
         if not texts:
             return []
         ids = self.tokenizer(list(texts), truncation=True, max_length=self.max_length)["input_ids"]
         if labels is None:
             return [{"input_ids": x} for x in ids]
         return [{"input_ids": x, "label": self.label_ids[y]} for x, y in zip(ids, labels, strict=True)]
+
+    def encode_windows(self, texts: Sequence[str]) -> list[list[Feature]]:
+        """Each text's windows of at most max_length tokens: its first is what `encode` gives (what the run trained
+        on); a longer text goes on in windows of the same size, the tokenizer's special tokens around each, and
+        neighbours share max_length // 4 tokens as NER's windows do (train.stride's default).
+
+        Windows are cut from the text's token ids rather than by `return_overflowing_tokens`, which not every
+        tokenizer returns per window. A task that builds its own inputs (zeroshot-llm's prompts) refuses.
+        """
+        if type(self).encode is not TextClassification.encode:
+            raise RunError(
+                f"windows: this run's inputs are built by {type(self).__name__}.encode (zeroshot-llm puts each text "
+                f"in a prompt, cut to max_length {self.max_length} tokens), not read as windows of token ids; "
+                "predict without windows"
+            )
+        firsts = self.encode(texts)
+        if not firsts:
+            return []
+        before, after = self._special_tokens()
+        size = self.max_length - len(before) - len(after)
+        step = size - min(self.max_length // 4, size // 2)
+        windows = []
+        for first, ids in zip(firsts, self.tokenizer(list(texts), add_special_tokens=False)["input_ids"], strict=True):
+            # Starts after the first window's, up to the first window that reaches the text's end.
+            starts = range(step, max(len(ids) - size, 0) + step, step)
+            windows.append([first, *({"input_ids": [*before, *ids[s : s + size], *after]} for s in starts)])
+        return windows
+
+    def _special_tokens(self) -> tuple[list[int], list[int]]:
+        """The ids the tokenizer puts before and after a text ([CLS] and [SEP] for BERT), read off a probe."""
+        probe = self.tokenizer("a", add_special_tokens=True)["input_ids"]
+        bare = self.tokenizer("a", add_special_tokens=False)["input_ids"]
+        start = next(i for i in range(len(probe)) if probe[i : i + len(bare)] == bare)
+        return probe[:start], probe[start + len(bare) :]
 
     def collate(self, features: Sequence[Feature]) -> dict[str, torch.Tensor]:
         return collate(features, self.pad_id)
