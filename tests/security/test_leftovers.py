@@ -5,11 +5,15 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from rich.console import Console
 
+from tests.unit.serve.conftest import serve_client  # noqa: F401  (fixture)
+from tests.unit.serve.test_record_predict import record_runs  # noqa: F401  (fixture)
 from tuneforge.config import DataConfig
 from tuneforge.config.sft import SftConfig
 from tuneforge.evaluate.plots import plot_confusion
+from tuneforge.serve.schemas import PredictRequest
 from tuneforge.tasks.causal_lm_sft.chats import read_conversations
 from tuneforge.tasks.token_classification.prepare import prepare_tagged_data
 
@@ -49,3 +53,29 @@ def test_ner_data_report_counts_windows_not_truncation(tmp_path: Path) -> None:
         assert "split into windows" in text and "truncated" not in text
     train_row = next(line for line in report.to_markdown().splitlines() if line.startswith("| train | 3 |"))
     assert train_row.endswith("| 1 |")  # one sentence longer than max_length
+
+
+SURROGATE_RECORDS = b'[{"age": 35}, {"purpose": "car\\ud800"}, {"tags": ["ok", {"\\udc00": 1}]}]'
+
+
+def test_records_with_lone_surrogates_get_a_422(serve_client, record_runs) -> None:  # noqa: F811
+    """Report: JSON `records` (tabular/recommendation input) are not checked for lone surrogates."""
+    client, keys = serve_client(record_runs)
+    headers = {"Authorization": f"Bearer {keys['predict']}", "Content-Type": "application/json"}
+    for name in record_runs:
+        response = client.post(
+            f"/v1/models/{name}/predict", content=b'{"records": ' + SURROGATE_RECORDS + b"}", headers=headers
+        )
+        assert response.status_code == 422, response.text
+        (error,) = response.json()["detail"]
+        assert error["loc"] == ["body", "records"]
+        assert "records[1].purpose: not valid Unicode: a lone surrogate at character 3" in error["msg"]
+        assert "records[2].tags[1].\ufffd (key): not valid Unicode" in error["msg"]
+        assert "records[0]" not in error["msg"]
+
+
+def test_records_with_valid_unicode_pass_the_schema() -> None:
+    records = [{"purpose": "car 🚗", "名字": ["ok", {"k": "\u00e9"}], "n": 1.5}]
+    assert PredictRequest.model_validate({"records": records}).records == records
+    with pytest.raises(ValueError, match=r"records\[0\]\.purpose"):
+        PredictRequest.model_validate({"records": [{"purpose": "\ud800"}]})

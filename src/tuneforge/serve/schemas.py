@@ -46,8 +46,29 @@ def _scalar_values(value: str) -> str:
 
 # A string of Unicode scalar values: no lone surrogates.
 Unicode = Annotated[StrictStr, AfterValidator(_scalar_values)]
+
 # At least one non-space character (JSON Schema patterns match anywhere, as pydantic's do).
 Text = Annotated[Unicode, StringConstraints(pattern=r"\S", max_length=MAX_TEXT_CHARS)]
+
+
+def _surrogates(value: Any, where: str) -> list[str]:
+    """One problem per string holding a lone surrogate in a JSON value, keys included, each named by its path."""
+    if isinstance(value, str):
+        try:
+            _scalar_values(value)
+        except ValueError as exc:
+            return [f"{where}: {exc}"]
+        return []
+    if isinstance(value, list):
+        return [problem for i, item in enumerate(value) for problem in _surrogates(item, f"{where}[{i}]")]
+    if isinstance(value, dict):
+        problems = []
+        for key, item in value.items():
+            # the path goes into the error message, which must be valid Unicode itself: surrogates become U+FFFD
+            named = f"{where}.{key.encode('utf-16', 'surrogatepass').decode('utf-16', 'replace')}"
+            problems += _surrogates(key, f"{named} (key)") + _surrogates(item, named)
+        return problems
+    return []
 
 
 class _Strict(BaseModel):
@@ -91,6 +112,14 @@ class PredictRequest(_Strict):
         if value is None:  # an explicit null: leave the field out instead
             raise ValueError("null is not allowed; leave the field out")
         return value
+
+    @field_validator("records")
+    @classmethod
+    def _records_are_unicode(cls, records: list[dict[str, Any]] | None) -> list[dict[str, Any]] | None:
+        problems = [p for i, record in enumerate(records or []) for p in _surrogates(record, f"records[{i}]")]
+        if problems:
+            raise ValueError("; ".join(problems))
+        return records
 
     @model_validator(mode="after")
     def _texts_or_records(self) -> PredictRequest:
