@@ -127,6 +127,8 @@ def predict(
         raise TuneforgeError("give texts with --text or a file with --input")
     if input is not None and output is None:
         raise TuneforgeError("--input needs --output (a .csv or .jsonl path)")
+    if empty := [f"--text {i}: empty text" for i, t in enumerate(text or [], 1) if not t.strip()]:
+        raise TuneforgeError(f"{len(empty)} empty text(s), which the server refuses too", empty)
     _quiet_libraries()
     estimator = load(run_dir)
     if user:

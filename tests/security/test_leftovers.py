@@ -7,9 +7,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rich.console import Console
+from typer.testing import CliRunner
 
-from tests.unit.serve.conftest import serve_client  # noqa: F401  (fixture)
+from tests.unit.serve.conftest import classifier_run, serve_client  # noqa: F401  (fixtures)
 from tests.unit.serve.test_record_predict import record_runs  # noqa: F401  (fixture)
+from tuneforge.cli import app
 from tuneforge.config import DataConfig
 from tuneforge.config.sft import SftConfig
 from tuneforge.evaluate.plots import plot_confusion
@@ -79,3 +81,20 @@ def test_records_with_valid_unicode_pass_the_schema() -> None:
     assert PredictRequest.model_validate({"records": records}).records == records
     with pytest.raises(ValueError, match=r"records\[0\]\.purpose"):
         PredictRequest.model_validate({"records": [{"purpose": "\ud800"}]})
+
+
+def test_cli_predict_refuses_empty_texts_like_the_server(classifier_run: Path, tmp_path: Path) -> None:  # noqa: F811
+    """Report: CLI `predict` labels empty texts while the server refuses them (make them agree)."""
+    runner = CliRunner()
+    inline = runner.invoke(app, ["predict", str(classifier_run), "--text", "fine", "--text", " "])
+    assert inline.exit_code == 2, inline.output
+    assert "--text 2: empty text" in " ".join(inline.output.split()) and "Traceback" not in inline.output
+
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    source.write_text('text,id\nfine,1\n,2\n"  ",3\nalso fine,4\n', encoding="utf-8")
+    result = runner.invoke(app, ["predict", str(classifier_run), "--input", str(source), "--output", str(out)])
+    assert result.exit_code == 2, result.output
+    message = " ".join(result.output.split())  # the terminal wraps long lines
+    assert f"{source}:3: empty text" in message and f"{source}:4: empty text" in message
+    assert "2 row(s) with an empty text" in message and "Traceback" not in message
+    assert not out.exists()

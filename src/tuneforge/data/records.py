@@ -22,15 +22,20 @@ _PLAIN_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 
 
 def read_rows(source: Path, column: str) -> tuple[list[str], list[dict[str, Any]], list[str]]:
-    """The columns and rows of an input file, and the text of each row in `column`; DataError on unreadable rows."""
+    """The columns and rows of an input file, and the text of each row in `column`; DataError on unreadable rows
+    and on rows whose text is empty or only spaces, which the server refuses too."""
     table = read_table(source)
     if column not in table.columns:
         raise DataError(f"{source}: no column '{column}'; columns are {', '.join(table.columns)}; use --text-column")
     bad = [f"{source}:{row.line}: {row.error}" for row in table.rows if row.values is None]
     if bad:
         raise DataError(f"{source}: {len(bad)} unreadable row(s)", bad)
-    rows = [row.values for row in table.rows if row.values is not None]
-    return table.columns, rows, [str(r.get(column) or "") for r in rows]
+    rows = [row.values for row in table.rows if row.values is not None]  # all rows: unreadable ones were refused above
+    texts = ["" if r.get(column) is None else str(r[column]) for r in rows]
+    lines = [row.line for row in table.rows]
+    if empty := [f"{source}:{line}: empty text" for line, text in zip(lines, texts, strict=True) if not text.strip()]:
+        raise DataError(f"{source}: {len(empty)} row(s) with an empty text in column '{column}'", empty)
+    return table.columns, rows, texts
 
 
 def output_columns(source: Path, columns: Sequence[str], added: Sequence[str]) -> list[str]:
