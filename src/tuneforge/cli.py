@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -116,6 +117,12 @@ def predict(
     output: Annotated[Path | None, typer.Option(help="Where to write predictions (.csv or .jsonl).")] = None,
     text_column: Annotated[str | None, typer.Option(help="Column of --input; default the run's text column.")] = None,
     user: Annotated[list[str] | None, typer.Option("--user", help="Recommendation: a user id; repeatable.")] = None,
+    windows: Annotated[
+        bool,
+        typer.Option(
+            "--windows", help="Classification: read texts longer than max_length in overlapping windows, averaged."
+        ),
+    ] = False,
 ) -> None:
     """Predict with a finished run, for texts given inline or in a file; file output keeps the input columns.
 
@@ -131,12 +138,15 @@ def predict(
         raise TuneforgeError(f"{len(empty)} empty text(s), which the server refuses too", empty)
     _quiet_libraries()
     estimator = load(run_dir)
+    options = {"windows": True} if windows else {}
+    if windows and "windows" not in inspect.signature(estimator.predict_file).parameters:
+        raise TuneforgeError(f"--windows: {run_dir} is not a text classifier; only classification reads windows")
     if user:
         estimator.show([{"user": u} for u in user])
     if text:
-        estimator.show(text)
+        estimator.show(text, **options)
     if input is not None and output is not None:
-        estimator.predict_file(input, output, text_column=text_column)
+        estimator.predict_file(input, output, text_column=text_column, **options)
 
 
 @app.command()

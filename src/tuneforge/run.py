@@ -4,7 +4,6 @@ nothing here names a task."""
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ from tuneforge.evaluate.plots import plot_learning_curve
 from tuneforge.methods import METHODS, apply_method, count_parameters, step_hook
 from tuneforge.models import resolve_model
 from tuneforge.precision import cpu_has_native_bf16
-from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json, write_text
+from tuneforge.rundir import finish_run, staging_dir, write_inputs, write_json, write_text
 from tuneforge.rundir.saved import save_model
 from tuneforge.track.mlflow import NullTracker, start_tracking
 from tuneforge.training.loop import FitResult, fit
@@ -154,16 +153,11 @@ def train_in_loop(
         else save_model(model, tokenizer, run_dir, cfg.method, cfg.model)
     )
     _write_outputs(run_dir, cfg, task, results)
-    write_json(run_dir / "manifest.json", {**_manifest(cfg, task), **saved})
-    # Only needed to resume; the best weights are in model/ or adapter/. Zero-shot runs write none.
-    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)
     # The model kept is the best one: its validation scores are logged apart from the per-evaluation history.
     for split, prefix in (("validation", "best_validation"), ("test", "test")):
         if split in results:
             tracker.log_metrics({f"{prefix}_{k}": v for k, v in results[split].items() if isinstance(v, float)})
-    tracker.log_artifacts(run_dir)
-    tracker.end()
-    finalize(run_dir, cfg.output_dir)
+    finish_run(run_dir, cfg.output_dir, {**_manifest(cfg, task), **saved}, tracker)
     _print_summary(cfg.output_dir, task, results, saved.get("saved_dir", "model"))
     return cfg.output_dir
 

@@ -97,3 +97,14 @@ def test_the_python_api_counts_cut_texts_without_printing(classifier_run: Path, 
     assert clf.truncated(texts) == 2 and clf.truncated([]) == 0
     clf.predict(texts)
     assert "longer than max_length" not in capsys.readouterr().out
+
+
+def test_predict_windows_flag_reads_long_texts_without_the_cut_warning(classifier_run: Path, tmp_path: Path) -> None:  # noqa: F811
+    from typer.testing import CliRunner
+
+    from tuneforge.cli import app
+
+    long_text = " ".join(["where is my parcel"] * 60)
+    result = CliRunner().invoke(app, ["predict", str(classifier_run), "--text", long_text, "--windows"])
+    assert result.exit_code == 0, result.output
+    assert "were cut" not in result.output and "Traceback" not in result.output

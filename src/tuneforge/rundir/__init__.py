@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 __all__ = [
     "check_output_dir",
     "finalize",
+    "finish_run",
     "read_json",
     "read_manifest",
     "run_config",
@@ -182,3 +183,15 @@ def write_evaluation(run_dir: Path | None, source: Path, metrics: dict[str, Any]
     write_json(out / "metrics.json", metrics)
     write_text(out / "report.md", report_md)
     return out
+
+
+def finish_run(staging: Path, output_dir: Path, manifest: dict[str, Any], tracker: Any) -> Path:
+    """The last steps of every pipeline: write manifest.json (what `tuneforge.load` reads), drop the checkpoints
+    (only needed to resume; the kept weights are in model/ or adapter/), hand the folder to the tracker and end its
+    run, then swap the staging folder into `output_dir`."""
+    write_json(staging / "manifest.json", manifest)
+    shutil.rmtree(staging / "checkpoints", ignore_errors=True)
+    tracker.log_artifacts(staging)
+    tracker.end()
+    finalize(staging, output_dir)
+    return output_dir

@@ -7,7 +7,6 @@ two-tower's best epoch are chosen on validation NDCG@k only.
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from rich import get_console
 from tuneforge.config import Config
 from tuneforge.config.recommend import RecommendConfig
 from tuneforge.embedding import encode_texts, load_encoder
-from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json
+from tuneforge.rundir import finish_run, staging_dir, write_inputs, write_json
 from tuneforge.tasks.recommendation.baselines import Popularity, fit_mf, select_mf
 from tuneforge.tasks.recommendation.data import Catalogue, Interactions, read_catalogue, read_interactions
 from tuneforge.tasks.recommendation.encode import embedding_key
@@ -211,14 +210,11 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
         raise
     results["seconds"]["encode_items"] = encode_seconds
     results["data"] = summary.counts
-    save_recommender(run_dir, cfg, catalogue, split, vectors, key, models)
-    shutil.rmtree(run_dir / "checkpoints", ignore_errors=True)  # only needed to resume
+    manifest = save_recommender(run_dir, cfg, catalogue, split, vectors, key, models)
     write_json(run_dir / "metrics.json", results)
     write_report(run_dir, cfg, results)
     for name, scores in results["test"].items():
         tracker.log_metrics({f"test_{name}_{m}": v for m, v in scores.items() if isinstance(v, float)})
-    tracker.log_artifacts(run_dir)
-    tracker.end()
-    finalize(run_dir, cfg.output_dir)
+    finish_run(run_dir, cfg.output_dir, manifest, tracker)
     get_console().print(f"run saved to [bold]{cfg.output_dir}[/] (report.md, metrics.json, model/)")
     return cfg.output_dir

@@ -36,7 +36,8 @@ __all__ = ["Recommender", "load", "save_recommender"]
 
 def save_recommender(
     run_dir: Path, cfg: Config, catalogue: Catalogue, split: Split, vectors: np.ndarray, key: str, models: dict
-) -> None:
+) -> dict[str, Any]:
+    """Write the models into run_dir/model/; returns the run's manifest."""
     folder = run_dir / "model"
     folder.mkdir(exist_ok=True)
     np.save(folder / f"item_text_vectors.{key}.npy", vectors)
@@ -50,17 +51,14 @@ def save_recommender(
     write_json(folder / "users.json", {"ids": split.users, "histories": histories})
     import transformers
 
-    write_json(
-        run_dir / "manifest.json",
-        {
-            "task": cfg.task,
-            "model": cfg.model,
-            "models": ["popularity", "mf-als", "lm-two-tower"],
-            "item_text_vectors": f"model/item_text_vectors.{key}.npy",
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-            "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
-        },
-    )
+    return {
+        "task": cfg.task,
+        "model": cfg.model,
+        "models": ["popularity", "mf-als", "lm-two-tower"],
+        "item_text_vectors": f"model/item_text_vectors.{key}.npy",
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "versions": {"torch": torch.__version__, "transformers": transformers.__version__},
+    }
 
 
 class Recommender:

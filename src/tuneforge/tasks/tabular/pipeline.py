@@ -14,7 +14,7 @@ from rich import get_console
 
 from tuneforge.config import Config
 from tuneforge.config.tabular import TabularConfig
-from tuneforge.rundir import finalize, staging_dir, write_inputs, write_json, write_text
+from tuneforge.rundir import finish_run, staging_dir, write_inputs, write_json, write_text
 from tuneforge.tasks.tabular.cv import FamilyResult, cross_validate, fold_indices
 from tuneforge.tasks.tabular.data import TrainingData, check_tabular_config, load_training
 from tuneforge.tasks.tabular.families import make_family
@@ -55,12 +55,9 @@ def train(cfg: Config, *, resume: bool = False) -> Path:
     write_text(
         run_dir / "report.md", render_tabular_report(f"tabular-classification: {cfg.output_dir.name}", results, plots)
     )
-    write_json(run_dir / "manifest.json", _manifest(cfg, data, best, families[best].threshold))
     for key, family in results["models"].items():
         tracker.log_metrics({f"{key}_{m}_{s}": v[s] for m, v in family["metrics"].items() for s in ("mean", "std")})
-    tracker.log_artifacts(run_dir)
-    tracker.end()
-    finalize(run_dir, cfg.output_dir)
+    finish_run(run_dir, cfg.output_dir, _manifest(cfg, data, best, families[best].threshold), tracker)
     _print_summary(cfg.output_dir, results)
     return cfg.output_dir
 

@@ -188,7 +188,7 @@ class TextClassifier:
             get_console().print(
                 f"[yellow]warning:[/] {cut} of {len(texts)} texts were longer than max_length "
                 f"{self.task.max_length} tokens and were cut; the model saw only their first {self.task.max_length} "
-                "tokens (retrain with a larger train.max_length to read more)"
+                "tokens (predict --windows reads all of them; or retrain with a larger train.max_length)"
             )
 
     def _run_dir(self) -> Path:
