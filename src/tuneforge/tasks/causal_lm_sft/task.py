@@ -2,7 +2,7 @@
 tuned model with its base on held-out conversations (loss, perplexity, ROUGE-L, exact match, side by side).
 
 The data layer, training loop, PEFT methods and run directory are the pipeline's own; chat-specific parts live
-in tuneforge/llm/.
+beside this file (tasks/causal_lm_sft/).
 """
 
 from __future__ import annotations

@@ -68,7 +68,7 @@ class TextClassifier:
         preprocessing = TextPreprocessing.of(run_config(run_dir).data.clean)
         if few_shot := FEW_SHOT.get(manifest.get("method", "full")):  # zero-shot by embedding or LLM, SetFit
             return cls(*few_shot.load(run_dir, manifest), batch_size, run_dir, preprocessing)
-        # model/ (full fine-tuning) or base model + adapter/ (every other method): see export/saved.py
+        # model/ (full fine-tuning) or base model + adapter/ (every other method): see rundir/saved.py
         pooling = manifest.get("pooling", "cls")  # runs from before pooling existed read [CLS]
         model = load_model(run_dir, manifest, lambda path: build_classifier(path, manifest["labels"], pooling))
         tokenizer = AutoTokenizer.from_pretrained(saved_dir(run_dir, manifest))

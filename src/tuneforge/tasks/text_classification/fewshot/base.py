@@ -40,14 +40,14 @@ class FewShotMethod:
     """One entry of FEW_SHOT.
 
     `fit(cfg, data, run_dir, accelerator, resume)` builds (and for SetFit trains) the model; `save(fitted, run_dir,
-    cfg)` writes what the run needs into `run_dir` and returns the manifest entries (as `export.save_model`);
-    `load(run_dir, manifest)` returns (task, model) ready to predict; `cannot_merge` says why `export --merge` refuses.
+    cfg)` writes what the run needs into `run_dir` and returns the manifest entries (as `rundir.saved.save_model`);
+    `load(run_dir, manifest)` returns (task, model) ready to predict (why `export --merge` refuses it is
+    the method's entry in tuneforge.methods.METHODS).
     """
 
     fit: Callable[[Config, PreparedData, Path, Accelerator, bool], Fitted]
     save: Callable[[Fitted, Path, Config], dict[str, Any]]
     load: Callable[[Path, dict[str, Any]], tuple[TextClassification, torch.nn.Module]]
-    cannot_merge: str
 
 
 def no_training(started: float) -> tuple[FitResult, float]:

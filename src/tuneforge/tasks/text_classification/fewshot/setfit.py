@@ -245,5 +245,4 @@ SETFIT = FewShotMethod(
     fit=_fit,
     save=_save,
     load=_load,
-    cannot_merge="its head reads mean-pooled sentence embeddings, which a sequence classifier does not compute",
 )

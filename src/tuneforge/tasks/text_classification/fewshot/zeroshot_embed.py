@@ -86,5 +86,4 @@ ZEROSHOT_EMBED = FewShotMethod(
     fit=_fit,
     save=_save,
     load=_load,
-    cannot_merge="it compares sentence embeddings with label vectors, which a sequence classifier cannot express",
 )

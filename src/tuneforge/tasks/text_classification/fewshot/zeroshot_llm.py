@@ -183,5 +183,4 @@ ZEROSHOT_LLM = FewShotMethod(
     fit=_fit,
     save=_save,
     load=_load,
-    cannot_merge="it scores label answers with a causal LM, which is no sequence classifier",
 )
