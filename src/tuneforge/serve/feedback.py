@@ -62,7 +62,8 @@ class FeedbackStore:
         if not self.log_texts:
             return {"text": None, "output": {}}
         # Each turn redacted but not normalised, as chat training data is (tasks/causal_lm_sft/prepare.py): line
-        # breaks and full-width punctuation are part of the answers the model learns. Redacting the JSON could break it.
+        # breaks and full-width punctuation are part of the answers the model learns. Redacting the JSON text
+        # instead could break its quoting.
         turns = [{**m, "content": redact(m["content"])[0]} for m in prediction.messages]
         return {"text": json.dumps(turns, ensure_ascii=False), "output": {"answer": redact(prediction.answer)[0]}}
 
