@@ -87,6 +87,28 @@ def train(
     run_training(cfg, resume=resume)
 
 
+@app.command()
+@_user_errors
+def retrain(
+    config: ConfigArg,
+    champion: Annotated[str, typer.Option(help="The model's name in the registry; its champion is improved.")],
+    registry: Annotated[
+        Path | None, typer.Option(help="Registry folder; default $TUNEFORGE_REGISTRY, else ./models.")
+    ] = None,
+    dry_run: Annotated[bool, typer.Option(help="Show the round's data and plan; train nothing.")] = False,
+    overrides: SetOpt = None,
+) -> None:
+    """One continual round: the champion's new feedback → challenger → gate → a new version, promoted if it passes.
+    Exits 0 with "nothing to do" when too little new feedback arrived (safe to run from cron)."""
+    from tuneforge.continual import retrain as run_round
+    from tuneforge.registry import registry_root
+    from tuneforge.tasks import load_config
+
+    cfg = load_config(config, overrides)
+    _quiet_libraries()
+    run_round(cfg, champion=champion, registry=registry_root(registry), dry_run=dry_run)
+
+
 @data_app.command("check")
 @_user_errors
 def data_check(config: ConfigArg, overrides: SetOpt = None) -> None:

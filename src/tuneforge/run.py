@@ -5,6 +5,7 @@ nothing here names a task."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -90,11 +91,14 @@ def train_in_loop(
     resume: bool = False,
     self_fitting: SelfFitting | None = None,
     init_head: HeadInit | None = None,
+    regularize: Callable[[LoopTask, torch.nn.Module], LoopTask] | None = None,
 ) -> Path:
     """Run the whole pipeline for `cfg` and return the finished run directory.
 
     `self_fitting`: a zero-/few-shot method that builds its model its own way instead of the loop; `init_head`
-    starts the new head before the method is applied (text classification's linear probe).
+    starts the new head before the method is applied (text classification's linear probe, a continual round's
+    grown head); `regularize(task, model)` returns the task whose loss training minimises (a continual round adds
+    its penalties against forgetting).
     """
     cfg = cfg.model_copy(update={"train": _with_batching(cfg, task_cls)})  # what the run did, in its config.yaml too
     if cfg.train.threads:
@@ -117,7 +121,7 @@ def train_in_loop(
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
     few_shot = self_fitting
-    probe: dict[str, Any] | None = None
+    head: dict[str, Any] | None = None  # what init_head found (the probe's C, a grown head's rows)
     tracker = start_tracking(cfg, run_dir) if main else NullTracker()
     try:
         if few_shot:
@@ -130,8 +134,10 @@ def train_in_loop(
                 model.resize_token_embeddings(len(tokenizer))
             if init_head:  # before the method: PEFT copies the head it finds into what it trains
                 eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
-                probe = init_head(model, task, data.train, data.validation, batch_size=eval_batch)
+                head = init_head(model, task, data.train, data.validation, batch_size=eval_batch)
             model = apply_method(model, cfg.method)
+            if regularize:
+                task = regularize(task, model)
             result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
     except BaseException:
         tracker.end("KILLED")  # interrupted or crashed; a --resume continues this MLflow run
@@ -143,8 +149,8 @@ def train_in_loop(
     if warnings := model_warnings(task, results):
         results["warnings"] = warnings
     results["train"] = _training_summary(result, fit_seconds, model) | {"mixed_precision": accelerator.mixed_precision}
-    if probe:
-        results["train"]["head_probe"] = probe
+    if head:
+        results["train"]["head_init"] = head
     results["history"] = result.state.history
     # model/, or adapter/ for PEFT methods; self-fitting methods save their own (text classification: fewshot/)
     saved = (

@@ -98,7 +98,7 @@ def test_probe_started_head_trains_and_reloads(method: str, make_config) -> None
     cfg = load_config(make_config(method=block, head_init="probe", pooling="mean", train=train_block))
     run = train(cfg)
     metrics = json.loads((run / "metrics.json").read_text())
-    assert metrics["train"]["head_probe"]["c"] in (0.1, 1.0, 10.0)
+    assert metrics["train"]["head_init"]["c"] in (0.1, 1.0, 10.0)
     classifier = TextClassifier.load(run)
     test = check_loop_data(cfg, TextClassification).test
     again = classifier.task.evaluate_examples(classifier.model, test, batch_size=16)

@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from pydantic import Field, field_validator
 
+from tuneforge.config.continual import ContinualConfig
 from tuneforge.config.data import DataConfig
 from tuneforge.config.method import MethodConfig
 from tuneforge.config.recommend import RecommendConfig
@@ -65,6 +66,9 @@ class Config(Frozen):
     tabular: TabularConfig | None = Field(None, description="tabular-classification: schema, policies, CV, costs.")
     recommend: RecommendConfig | None = Field(None, description="task: recommendation: item file, columns, models.")
     sft: SftConfig = Field(default_factory=SftConfig, description="causal-lm-sft: chat data, formatting, generation.")
+    continual: ContinualConfig | None = Field(
+        None, description="tuneforge retrain: feedback, strategy, replay and gate of each round after launch."
+    )
 
     @field_validator("task")
     @classmethod

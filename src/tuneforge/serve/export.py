@@ -33,6 +33,7 @@ class Exported:
     rows: int
     unit: str
     skipped: Counter[str] = field(default_factory=Counter)
+    last_feedback_id: int | None = None  # the newest feedback row read: a continual round's next `after_id`
 
 
 def export_feedback(
@@ -44,8 +45,10 @@ def export_feedback(
     min_rating: int | None = None,
     text_column: str = "text",
     label_column: str = "label",
+    after_id: int | None = None,
 ) -> Exported:
-    """Write `model`'s feedback since `since` (by feedback time) to `output` in the format of the model's task.
+    """Write `model`'s feedback since `since` (by feedback time) and after feedback row `after_id` to `output` in
+    the format of the model's task.
 
     >>> export_feedback(connect("sqlite:///serve.db"), Path("chats.jsonl"), model="support")  # doctest: +SKIP
     Exported(rows=120, unit='conversations', skipped=Counter())
@@ -56,7 +59,7 @@ def export_feedback(
         if min_rating is not None and not fmt.rated:
             raise ConfigError(f"--min-rating: applies to chat models; '{model}' is a {task} model")
         _check_suffix(output, fmt, task)
-        records = _records(session, model, task, since)
+        records, last_id = _records(session, model, task, since, after_id)
     options = {"min_rating": min_rating, "text_column": text_column, "label_column": label_column}
     staging = output.with_name(output.name + ".tmp")  # moved into place whole: a reader never sees half a file
     try:
@@ -68,7 +71,7 @@ def export_feedback(
         os.replace(staging, output)
     finally:
         staging.unlink(missing_ok=True)
-    return Exported(rows, fmt.unit, Counter(skipped))
+    return Exported(rows, fmt.unit, Counter(skipped), last_id)
 
 
 def _task(session: Session, model: str) -> str:
@@ -107,10 +110,13 @@ def _check_suffix(output: Path, fmt: FeedbackFormat, task: str) -> None:
         )
 
 
-def _records(session: Session, model: str, task: str, since: datetime.datetime | None) -> list[dict[str, Any]]:
-    """Per prediction with feedback (by first feedback): its logged input and output, and the latest correction."""
+def _records(
+    session: Session, model: str, task: str, since: datetime.datetime | None, after_id: int | None
+) -> tuple[list[dict[str, Any]], int | None]:
+    """Per prediction with feedback (by first feedback): its logged input and output, and the latest correction;
+    and the id of the newest feedback row read."""
     query = (
-        select(PredictionRecord.id, PredictionRecord.text, PredictionRecord.output)
+        select(Feedback.id, PredictionRecord.id, PredictionRecord.text, PredictionRecord.output)
         .add_columns(*(getattr(Feedback, name) for name in _CORRECTIONS))
         .join(Feedback, Feedback.prediction_id == PredictionRecord.id)
         .where(PredictionRecord.model == model, PredictionRecord.task == task)
@@ -118,10 +124,14 @@ def _records(session: Session, model: str, task: str, since: datetime.datetime |
     )
     if since is not None:
         query = query.where(Feedback.created_at >= since)
+    if after_id is not None:
+        query = query.where(Feedback.id > after_id)
     records: dict[str, dict[str, Any]] = {}
-    for prediction_id, text, output, *corrections in session.execute(query):
+    last_id = None
+    for feedback_id, prediction_id, text, output, *corrections in session.execute(query):
+        last_id = feedback_id
         record = records.setdefault(prediction_id, {"input": text, "output": output, **dict.fromkeys(_CORRECTIONS)})
         record.update(
             {name: value for name, value in zip(_CORRECTIONS, corrections, strict=True) if value is not None}
         )
-    return list(records.values())
+    return list(records.values()), last_id

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from tuneforge.config import Config
     from tuneforge.data import DataReport
 
-__all__ = ["NOT_LOGGED", "Estimator", "FeedbackFormat", "InputKind", "TaskSpec"]
+__all__ = ["NOT_LOGGED", "ContinualSpec", "Estimator", "FeedbackFormat", "InputKind", "Scores", "TaskSpec"]
 
 InputKind = Literal["texts", "records", "chats"]
 """What one prediction takes: a text, a JSON object (a table row, a user), or a chat."""
@@ -73,6 +73,28 @@ class FeedbackFormat:
     kinds: tuple[str, ...] = ()  # logged task names besides the row's own that it writes (a plain dir's kind)
 
 
+Scores = dict[str, Any]
+"""A model's scores on labelled examples, as continual rounds compare them: `main` (the score the gate reads),
+`metric` (its name) and `per_class` (label -> {"f1", "support"})."""
+
+
+@dataclass(frozen=True)
+class ContinualSpec:
+    """What `tuneforge retrain` (continual/) needs of a task whose served model keeps learning from its feedback.
+
+    Rounds train through the shared loop (`loop_task`), starting from the champion's weights; they keep the
+    training history, the replay reservoir and the regression set as data files the task reads (`write`).
+    """
+
+    loop_task: Callable[[], type]  # the task's LoopTask class, imported when a round runs
+    text: Callable[[Any], str]  # an example's text: what duplicates of the training history are judged on
+    label: Callable[[Any], str | None]  # its class, for stratified splits, replay and conflicts; None: no one class
+    write: Callable[[list[Any], Path], None]  # examples -> a data file of `suffix`, read back by the task as is
+    score: Callable[[Estimator, list[Any]], Scores]  # a loaded run's scores on labelled examples
+    suffix: str = ".csv"
+    grows_head: bool = False  # new labels add rows to a classification head (the rows of known labels kept)
+
+
 def _no_rules(cfg: Config) -> list[str]:
     return []
 
@@ -93,5 +115,6 @@ class TaskSpec:
     packs: bool = False  # its loop task can pack several examples into one row (train.packing)
     rules: Callable[[Config], list[str]] = _no_rules  # the task's own config rules, one message per problem
     feedback: FeedbackFormat | None = None  # None: its feedback cannot be exported as training data
+    continual: ContinualSpec | None = None  # None: `tuneforge retrain` refuses this task
     # Also serves a folder that is no run (a plain HF model dir): the kind it names such a folder, or None.
     plain_dir: Callable[[Path], str | None] | None = None

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuneforge.tasks.base import FeedbackFormat, TaskSpec
+from tuneforge.tasks.base import ContinualSpec, FeedbackFormat, TaskSpec
+from tuneforge.tasks.text_classification.continual import score_texts, write_examples
 from tuneforge.tasks.text_classification.feedback import write_labelled_texts
 
 if TYPE_CHECKING:
@@ -36,6 +37,12 @@ def _train(cfg: Config, resume: bool) -> Path:
     )
 
 
+def _loop_task() -> type:
+    from tuneforge.tasks.text_classification.task import TextClassification
+
+    return TextClassification
+
+
 def _load(run_dir: Path) -> TextClassifier:
     from tuneforge.tasks.text_classification.estimator import TextClassifier
 
@@ -55,4 +62,12 @@ TEXT_CLASSIFICATION = TaskSpec(
     train=_train,
     load=_load,
     feedback=FeedbackFormat(suffixes=(".csv",), unit="labelled texts", write=write_labelled_texts),
+    continual=ContinualSpec(
+        loop_task=_loop_task,
+        text=lambda example: example.text,
+        label=lambda example: example.label,
+        write=write_examples,
+        score=score_texts,
+        grows_head=True,
+    ),
 )

@@ -1,0 +1,69 @@
+"""The evaluation gate: a challenger replaces the champion only if it gains on the round's new rows, forgets
+(almost) nothing of the regression set, and no known class drops by much."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tuneforge.config.continual import GateConfig
+
+__all__ = ["decide"]
+
+_SHOWN_CLASSES = 5
+
+
+def decide(evaluation: dict[str, Any], plan: dict[str, Any], gate: GateConfig) -> dict[str, Any]:
+    """{"decision": "promote" | "reject", "reasons": [...], "gain", "forgetting", "class_drops"}."""
+    champion, challenger = evaluation["champion"], evaluation["challenger"]
+    metric = champion["round_test"]["metric"]
+    gain = challenger["round_test"]["main"] - champion["round_test"]["main"]
+    regression = champion["regression"]["size"] > 0
+    forgetting = champion["regression"]["main"] - challenger["regression"]["main"] if regression else 0.0
+    before, after = champion["regression"]["per_class"], challenger["regression"]["per_class"]
+    drops = {
+        label: before[label]["f1"] - after.get(label, {"f1": 0.0})["f1"]
+        for label in before
+        if before[label]["support"] >= gate.min_class_support
+    }
+    reasons = []
+    if plan["rows"]["new"] < gate.min_new_rows:
+        reasons.append(f"{plan['rows']['new']} new rows, fewer than min_new_rows {gate.min_new_rows}")
+    if gain < gate.min_gain:
+        reasons.append(
+            f"{metric} on the round's test rows: {challenger['round_test']['main']:.4f} vs the champion's "
+            f"{champion['round_test']['main']:.4f}, a gain of {gain:+.4f} below min_gain {gate.min_gain:+.4f}"
+        )
+    if forgetting > gate.max_forgetting:
+        reasons.append(
+            f"{metric} on the regression set: {challenger['regression']['main']:.4f} vs the champion's "
+            f"{champion['regression']['main']:.4f}, forgetting {forgetting:.4f} above max_forgetting "
+            f"{gate.max_forgetting:.4f}"
+        )
+    dropped = sorted(((d, label) for label, d in drops.items() if d > gate.max_class_drop), reverse=True)
+    if dropped:
+        shown = ", ".join(
+            f"{label} {before[label]['f1']:.3f} → {after.get(label, {'f1': 0.0})['f1']:.3f}"
+            for _, label in dropped[:_SHOWN_CLASSES]
+        )
+        more = f" and {len(dropped) - _SHOWN_CLASSES} more" if len(dropped) > _SHOWN_CLASSES else ""
+        reasons.append(
+            f"{len(dropped)} class(es) lost more than max_class_drop {gate.max_class_drop} F1 on the regression "
+            f"set: {shown}{more}"
+        )
+    worst = max(drops.items(), key=lambda item: item[1], default=(None, 0.0))
+    decision = "reject" if reasons else "promote"
+    if not reasons:
+        reasons.append(
+            f"{metric} gain {gain:+.4f} on {champion['round_test']['size']} new test rows, forgetting "
+            f"{forgetting:+.4f} on {champion['regression']['size']} regression rows"
+            + (f", largest class drop {worst[1]:+.3f} ({worst[0]})" if worst[0] else "")
+        )
+    if not regression:
+        reasons.append("no regression set (the launch run had no test split): forgetting is not measured")
+    return {
+        "decision": decision,
+        "reasons": reasons,
+        "gain": gain,
+        "forgetting": forgetting,
+        "class_drops": dict(sorted(drops.items(), key=lambda item: -item[1])[:20]),
+    }

@@ -1,0 +1,104 @@
+"""`tuneforge retrain`: continual rounds on a tiny model, from a feedback file and from the serve store."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from tuneforge.config.load import load_config
+from tuneforge.continual import retrain
+from tuneforge.registry import ModelVersions
+from tuneforge.tasks import load_config as load_checked
+from tuneforge.tasks import train
+
+# Templated messages per intent, unique by order number: two intents at launch, the third arrives as feedback.
+INTENTS = {
+    "refund": ["I want my money back for order {n}", "我要退款，订单号{n}", "please refund the broken kettle {n}"],
+    "delivery": ["where is my parcel {n}", "我的快递到哪了 {n}", "package {n} still not delivered"],
+    "account": ["I cannot log in to account {n}", "账号{n}登录不了", "reset the password of user {n}"],
+}
+
+
+def _write(path: Path, rows: list[tuple[str, str]]) -> Path:
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text", "label"])
+        writer.writerows(rows)
+    return path
+
+
+def _rows(labels: list[str], start: int, per_label: int) -> list[tuple[str, str]]:
+    return [
+        (INTENTS[label][i % len(INTENTS[label])].format(n=start + i * 7 + j), label)
+        for i in range(per_label)
+        for j, label in enumerate(labels)
+    ]
+
+
+@pytest.fixture
+def launched(tmp_path: Path, tiny_model_dir: Path) -> tuple[Path, ModelVersions]:
+    """A launch run on two of the three intents, registered as v1 (champion)."""
+    data = _write(tmp_path / "launch.csv", _rows(["refund", "delivery"], 1000, 30))
+    cfg = {
+        "task": "text-classification",
+        "model": str(tiny_model_dir),
+        "data": {"train": str(data), "split": {"validation": 0.2, "test": 0.2, "seed": 1}},
+        "train": {"epochs": 2, "batch_size": 8, "lr": 1e-3, "max_length": 32, "seed": 3},
+        "output_dir": str(tmp_path / "runs" / "intent"),
+        "tracking": "none",
+        "continual": {
+            "feedback": str(tmp_path / "feedback.csv"),
+            "strategy": "replay+lwf",
+            "replay": {"size": 40, "per_class_min": 5},
+            "gate": {"min_new_rows": 10, "max_forgetting": 1.0, "max_class_drop": 1.0, "min_gain": -1.0},
+        },
+    }
+    config = tmp_path / "intent.yaml"
+    config.write_text(yaml.safe_dump(cfg, allow_unicode=True))
+    run = train(load_checked(config))
+    versions = ModelVersions(tmp_path / "models", "intent")
+    versions.promote(versions.add(run, {"source": str(run)}, copy=True).tag, "first version")
+    return config, versions
+
+
+def _head(run_dir: Path) -> list[str]:
+    return json.loads((run_dir / "manifest.json").read_text())["labels"]
+
+
+@pytest.mark.parametrize("strategy", ["replay", "ewc", "lwf", "replay+lwf", "naive", "from-scratch"])
+def test_every_strategy_runs_a_round_and_grows_the_head(launched, tmp_path: Path, strategy: str) -> None:
+    config, versions = launched
+    _write(tmp_path / "feedback.csv", _rows(["account", "refund"], 5000, 15))
+    cfg = load_config(config, [f"continual.strategy={strategy}"])
+    outcome = retrain(cfg, champion="intent", registry=versions.root)
+    assert outcome.status == "promoted", outcome.reasons
+    v2 = versions.version("v2")
+    assert _head(v2.path) == ["delivery", "refund", "account"]  # known labels keep their rows, new ones follow
+    assert v2.lineage["parent"] == "v1" and v2.lineage["strategy"] == strategy
+    assert versions.champion().tag == "v2"
+    state = json.loads((v2.path / "continual" / "state.json").read_text())
+    parent = json.loads((versions.version("v1").path / "continual" / "state.json").read_text())
+    assert state["rows"]["regression"] > parent["rows"]["regression"]  # the regression set grows
+
+
+def test_a_file_used_once_leaves_nothing_to_do(launched, tmp_path: Path) -> None:
+    config, versions = launched
+    _write(tmp_path / "feedback.csv", _rows(["account", "refund"], 5000, 15))
+    cfg = load_config(config)
+    assert retrain(cfg, champion="intent", registry=versions.root).status == "promoted"
+    again = retrain(cfg, champion="intent", registry=versions.root)
+    assert again.status == "nothing to do"
+    assert [v.tag for v in versions.versions()] == ["v1", "v2"]
+
+
+def test_dry_run_trains_nothing_and_keeps_the_round_open(launched, tmp_path: Path) -> None:
+    config, versions = launched
+    _write(tmp_path / "feedback.csv", _rows(["account"], 5000, 20))
+    outcome = retrain(load_config(config), champion="intent", registry=versions.root, dry_run=True)
+    assert outcome.status == "planned"
+    assert [v.tag for v in versions.versions()] == ["v1"] and versions.rounds() == []
+    assert not any((versions.folder / ".staging").glob("round-*/plan.json"))
