@@ -29,14 +29,17 @@ from tuneforge.serve.predlog import PredictionLog
 from tuneforge.serve.registry import ModelRegistry, load_model
 from tuneforge.serve.routes import admin, chat, feedback, health, predict
 from tuneforge.serve.settings import Settings
+from tuneforge.serve.watch import ChampionWatcher
 
 __all__ = ["create_app"]
 
 log = logging.getLogger("tuneforge.serve")
 
 
-def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
-    """An app serving `models` (name -> run dir or HF causal-LM dir).
+def create_app(settings: Settings, models: dict[str, Path], versions: dict[str, str] | None = None) -> FastAPI:
+    """An app serving `models` (name -> run dir or HF causal-LM dir); `versions` names their registry versions.
+
+    With `settings.registry`, each name follows its champion there (serve.watch).
 
     >>> app = create_app(Settings(), {"demo": Path("runs/demo")})  # doctest: +SKIP
     >>> uvicorn.run(app, host=app.state.serving.settings.host)  # doctest: +SKIP
@@ -56,8 +59,13 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        loading = asyncio.create_task(_load_all(state, models))
+        loading = asyncio.create_task(_load_all(state, models, versions or {}))
+        watcher = ChampionWatcher(state.registry, settings.registry, list(models)) if settings.registry else None
+        if watcher:
+            watcher.start()
         yield
+        if watcher:
+            await run_in_threadpool(watcher.stop)
         loading.cancel()
         await asyncio.gather(loading, return_exceptions=True)
         for batcher in state.batchers.values():
@@ -80,11 +88,11 @@ def create_app(settings: Settings, models: dict[str, Path]) -> FastAPI:
     return app
 
 
-async def _load_all(state: ServeState, models: dict[str, Path]) -> None:
+async def _load_all(state: ServeState, models: dict[str, Path], versions: dict[str, str]) -> None:
     for name, path in models.items():
         started = time.perf_counter()
         try:
-            served = await run_in_threadpool(load_model, name, path)
+            served = await run_in_threadpool(load_model, name, path, versions.get(name))
         except Exception as exc:  # shown by /readyz; /healthz stays up so that the error can be read
             state.load_error = f"model '{name}' from {path}: {type(exc).__name__}: {exc}"
             log.error("loading failed: %s", state.load_error)

@@ -35,13 +35,15 @@ class ServedModel:
     preprocess: Callable[[list[Any]], list[Any]] | None = None  # what the model sees of each input (logged)
     chat: Any = None  # a ChatModel, for tasks whose inputs are chats
     labels: tuple[str, ...] = ()  # the estimator's `labels_`: what label feedback may say; () for tasks without
+    version: str | None = None  # the registry version served (X-Model-Version); None outside a registry
 
 
-def load_model(name: str, path: Path) -> ServedModel:
+def load_model(name: str, path: Path, version: str | None = None) -> ServedModel:
     spec, task = task_of(path)
     estimator = spec.load(path)
     if spec.inputs == "chats":
-        return ServedModel(name, task, path, spec.inputs, chat=estimator.for_serving())  # type: ignore[attr-defined]
+        chat = estimator.for_serving()  # type: ignore[attr-defined]
+        return ServedModel(name, task, path, spec.inputs, chat=chat, version=version)
     return ServedModel(
         name,
         task,
@@ -50,6 +52,7 @@ def load_model(name: str, path: Path) -> ServedModel:
         predictor=estimator.predict_json,
         preprocess=estimator.preprocess,
         labels=tuple(getattr(estimator, "labels_", ())),
+        version=version,
     )
 
 

@@ -230,6 +230,7 @@ class ModelCard(BaseModel):
     created: int = 0
     owned_by: str = "tuneforge"
     task: str
+    version: str | None = Field(None, description="The registry version served (serve --registry); else null.")
 
 
 class ModelList(BaseModel):

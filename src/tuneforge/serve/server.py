@@ -16,18 +16,24 @@ from tuneforge.serve.db import connect
 from tuneforge.serve.keys import KeyStore
 from tuneforge.serve.registry import parse_model_arg
 from tuneforge.serve.settings import Settings
+from tuneforge.serve.watch import champions
 from tuneforge.tasks import task_of
 
 __all__ = ["RedactQuery", "export_feedback", "key_store", "serve"]
 
 
 def serve(settings: Settings, model_args: list[str]) -> None:
-    """Check every model dir (a cheap read of its manifest), then run uvicorn; models load once it is up."""
+    """Check every model dir (a cheap read of its manifest), then run uvicorn; models load once it is up.
+
+    With `settings.registry`, `model_args` are model names there: each serves its champion and follows it."""
     import uvicorn
 
     from tuneforge.serve.app import create_app
 
-    models = dict(parse_model_arg(arg) for arg in model_args)
+    if settings.registry:
+        models, versions = _registry_models(settings.registry, model_args)
+    else:
+        models, versions = dict(parse_model_arg(arg) for arg in model_args), {}
     if len(models) != len(model_args):
         raise ConfigError("two models have the same name; name them: tuneforge serve demo=runs/demo chat=runs/sft")
     for path in models.values():
@@ -35,12 +41,18 @@ def serve(settings: Settings, model_args: list[str]) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _limit_malloc_arenas()
     uvicorn.run(
-        create_app(settings, models),
+        create_app(settings, models, versions),
         host=settings.host,
         port=settings.port,
         log_level="info",
         log_config=_log_config(uvicorn.config.LOGGING_CONFIG),
     )
+
+
+def _registry_models(root: Path, names: list[str]) -> tuple[dict[str, Path], dict[str, str]]:
+    """name -> champion run dir, and name -> its version tag."""
+    found = champions(root, names)
+    return {name: v.path for name, v in found.items()}, {name: v.tag for name, v in found.items()}
 
 
 class RedactQuery(logging.Filter):

@@ -54,3 +54,13 @@ class Settings(BaseSettings):
         description="Folders whose runs POST /admin/models/{name}/reload may load (TUNEFORGE_MODEL_ROOTS as a JSON "
         "list); default: the folder above each model served at start.",
     )
+    registry: Path | None = Field(
+        None,
+        description="A model registry folder (tuneforge models): model arguments are names in it; each serves its "
+        "champion and switches when the champion changes.",
+    )
+    feedback_new_labels: bool = Field(
+        False,
+        description="Accept a feedback label outside the model's labels (a plausible class name), so that a "
+        "retraining round can learn new classes from corrections.",
+    )

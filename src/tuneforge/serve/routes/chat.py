@@ -24,7 +24,11 @@ router = APIRouter(tags=["chat"], responses=AUTH_ERRORS)
 async def models(key: Predict, state: State) -> ModelList:
     """Every served model; chat models are those with task `causal-lm` or another chat task."""
     return ModelList(
-        data=[ModelCard(id=m.name, task=m.task) for n in state.registry.names() if (m := state.registry.get(n))]
+        data=[
+            ModelCard(id=m.name, task=m.task, version=m.version)
+            for n in state.registry.names()
+            if (m := state.registry.get(n))
+        ]
     )
 
 

@@ -8,7 +8,7 @@ import json
 import uuid
 from typing import Any, NoReturn
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Response
 from fastapi.exceptions import RequestValidationError
 
 from tuneforge.errors import DataError
@@ -26,9 +26,13 @@ _BUSY = {"description": "Queue full or model not loaded yet; see Retry-After."}
     "/v1/models/{name}/predict",
     responses={404: {"description": "No such model."}, 503: _BUSY},
 )
-async def predict(name: str, body: PredictRequest, key: Predict, state: State) -> PredictResponse:
-    """Predict every text (micro-batched with other requests) or record; each prediction gets an `id` for feedback."""
+async def predict(name: str, body: PredictRequest, key: Predict, state: State, response: Response) -> PredictResponse:
+    """Predict every text (micro-batched with other requests) or record; each prediction gets an `id` for feedback.
+
+    Served from a registry, the `X-Model-Version` header names the version that took the request."""
     model = served_model(state, name)
+    if model.version:
+        response.headers["X-Model-Version"] = model.version
     if model.predictor is None:
         raise HTTPException(404, f"'{name}' is a chat model; use POST /v1/chat/completions")
     takes_records = model.inputs == "records"
