@@ -25,6 +25,19 @@ class CleanConfig(Frozen):
     normalize: bool = Field(True, description="NFKC, full-width to half-width, whitespace and HTML remnants.")
     dedup: bool = Field(True, description="Drop exact and normalised duplicate texts; report conflicting labels.")
     redact_pii: bool = Field(False, description="Replace e-mails, phones, ID and card numbers, IPs by placeholders.")
+    near_duplicates: float | None = Field(
+        None,
+        gt=0,
+        le=1,
+        description="Similarity (Jaccard of character 3-grams, e.g. 0.8) at which two texts count as one in dedup "
+        "and leakage; null: off.",
+    )
+
+    @model_validator(mode="after")
+    def _near_duplicates_need_dedup(self) -> CleanConfig:
+        if self.near_duplicates is not None and not self.dedup:
+            raise ValueError("near_duplicates is set but dedup is false: set dedup: true, or near_duplicates: null")
+        return self
 
 
 class NerDataConfig(Frozen):

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from tuneforge.config import CleanConfig, DataConfig
-from tuneforge.data.dedup import Dedup, dedup, remove_leakage, shared_texts
+from tuneforge.data.dedup import Dedup, dedup, holding_splits, remove_leakage, shared_texts
 from tuneforge.data.pii import redact
 from tuneforge.data.read import read_table
 from tuneforge.data.report import DataReport, FileSummary, SplitStats, imbalance_warning
@@ -27,6 +27,7 @@ __all__ = ["PreparedData", "prepare_data", "read_splits", "refuse_bad_rows", "wr
 _SPLITS = ("train", "validation", "test")
 T = TypeVar("T")
 _SHOWN_CONFLICTS = 5  # conflict groups kept in the report as examples
+_SHOWN_NEAR = 5  # near-duplicate groups kept in the report as examples
 _SHOWN_SHARED = 3  # texts shown per pair of splits that share some
 
 
@@ -70,8 +71,10 @@ def prepare_data(
     warnings = [note for table in tables.values() for note in table.warnings]
     kept_duplicates = _kept_duplicates(given, cfg, tables, warnings)
     splits = _split(given, cfg, warnings)
-    shared = shared_texts(splits, _SHOWN_SHARED)
-    splits, leakage, leaked = remove_leakage(splits)
+    near = cfg.clean.near_duplicates
+    holders = holding_splits(splits, near)  # once for both: with near-duplicates on, it indexes the held-out texts
+    shared = shared_texts(splits, _SHOWN_SHARED, holders)
+    splits, leakage, leaked = remove_leakage(splits, holders)
     if not splits["train"]:
         raise DataError(
             f"{cfg.train}: no training rows left after validation and cleaning ({len(errors):,} row problems)",
@@ -90,11 +93,13 @@ def prepare_data(
         files=[_summary(name, tables[name], checked[name]) for name in tables],
         splits=stats,
         labels=labels,
-        dropped=_dropped(errors, dedups, leaked),
+        dropped=_dropped(errors, dedups, leaked, near=near is not None),
         errors_by_kind=dict(Counter(e.kind for e in errors)),
         pii=dict(sum((pii for _, pii, _ in cleaned.values()), Counter())),
         conflict_groups=sum(len(d.conflicts) for d in dedups),
         conflicts=[c for d in dedups for c in d.conflicts][:_SHOWN_CONFLICTS],
+        near_duplicate_groups=sum(len(d.near_groups) for d in dedups),
+        near_duplicates=[g for d in dedups for g in d.near_groups][:_SHOWN_NEAR],
         leakage=leakage,
         shared_texts=shared,
         kept_duplicates=kept_duplicates,
@@ -150,7 +155,7 @@ def _clean(
         examples = redacted
     if not (cfg.dedup and deduplicate):
         return examples, pii, Dedup()
-    kept, stats = dedup(examples)
+    kept, stats = dedup(examples, cfg.near_duplicates)
     return kept, pii, stats
 
 
@@ -164,11 +169,12 @@ def _kept_duplicates(
     for name in _SPLITS[1:]:
         if name not in given:
             continue
-        _, stats = dedup(given[name])
-        if count := stats.exact + stats.normalised + stats.conflicting:
+        _, stats = dedup(given[name], cfg.clean.near_duplicates)
+        if count := stats.exact + stats.normalised + stats.near + stats.conflicting:
             counts[name] = count
             warnings.append(
-                f"{tables[name].source}: {count} row(s) of data.{name} repeat an earlier text of the file "
+                f"{tables[name].source}: {count} row(s) of data.{name} repeat an earlier text of the file"
+                f"{' or nearly' if stats.near else ''} "
                 f"({stats.conflicting} with another label); all kept, since a given {name} file is never "
                 "changed: remove them from the file if they are unintended"
             )
@@ -227,11 +233,13 @@ def _summary(name: str, table: Table, checked: CheckedTable) -> FileSummary:
     return FileSummary(name, table.source, table.format, table.encoding, len(table.rows), rejected)
 
 
-def _dropped(errors: list[RowError], dedups: list[Dedup], leaked: int) -> dict[str, int]:
+def _dropped(errors: list[RowError], dedups: list[Dedup], leaked: int, *, near: bool) -> dict[str, int]:
     return {
         "rejected": len({(e.source, e.line) for e in errors}),
         "exact_duplicates": sum(d.exact for d in dedups),
         "normalised_duplicates": sum(d.normalised for d in dedups),
+        # Only with clean.near_duplicates on, so that the reports of runs without it keep their keys.
+        **({"near_duplicates": sum(d.near for d in dedups)} if near else {}),
         "conflicting_labels": sum(d.conflicting for d in dedups),
         "leakage": leaked,
     }

@@ -11,7 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuneforge.data.dedup import ConflictGroup
+from tuneforge.data.dedup import ConflictGroup, NearDuplicateGroup
 from tuneforge.data.rows import Example, RowError
 
 __all__ = ["DataReport", "FileSummary", "SplitStats", "imbalance_warning"]
@@ -119,6 +119,8 @@ class DataReport:
     classes_title: str = "Classes"  # NER counts entities per type instead
     shared_texts: dict[str, list[str]] = field(default_factory=dict)  # pair of splits -> a few texts both have
     kept_duplicates: dict[str, int] = field(default_factory=dict)  # given validation/test: repeated rows, kept
+    near_duplicate_groups: int = 0  # one-label groups of near-duplicates merged (clean.near_duplicates)
+    near_duplicates: list[NearDuplicateGroup] = field(default_factory=list)  # the first few, as examples
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -190,6 +192,12 @@ class DataReport:
                 [_conflict_row(c) for c in self.conflicts],
             ),
             (
+                f"Near-duplicates merged ({self.near_duplicate_groups} groups, first {len(self.near_duplicates)} "
+                "shown)",
+                ["file", "lines", "label", "texts (the first kept)"],
+                [_near_row(g) for g in self.near_duplicates],
+            ),
+            (
                 f"Row errors ({len(self.errors)}, first {min(len(self.errors), _SHOWN_ERRORS)} shown)",
                 ["file", "line", "field", "problem"],
                 [[e.source, str(e.line), e.field, e.problem] for e in self.errors[:_SHOWN_ERRORS]],
@@ -216,7 +224,11 @@ def _split_row(name: str, stats: SplitStats) -> list[str]:
 def _conflict_row(group: ConflictGroup) -> list[str]:
     labels = ", ".join(f"{label}: {n}" for label, n in group.labels.items())
     lines = _short(", ".join(map(str, group.lines)))
-    return [group.source, lines, labels, group.kept or "none (tie)", _short(group.text)]
+    return [group.source, lines, labels, group.kept or "none (tie)", _short(" ≈ ".join([group.text, *group.variants]))]
+
+
+def _near_row(group: NearDuplicateGroup) -> list[str]:
+    return [group.source, _short(", ".join(map(str, group.lines))), group.label, _short(" ≈ ".join(group.texts))]
 
 
 def _counts(counts: dict[str, int]) -> list[list[str]]:
