@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tuneforge.errors import TrainingInterrupted, TuneforgeError
+from tuneforge.registry.cli import models_app  # torch-free: `tuneforge --help` stays fast
 
 app = typer.Typer(help="Fine-tune pretrained language models on your own data.", no_args_is_help=True)
 data_app = typer.Typer(help="Inspect data without training.", no_args_is_help=True)
@@ -248,6 +249,7 @@ serve_keys_app = typer.Typer(help="API keys of the HTTP service: shown once, sto
 serve_feedback_app = typer.Typer(help="Feedback collected by the HTTP service.", no_args_is_help=True)
 app.add_typer(serve_keys_app, name="keys")
 app.add_typer(serve_feedback_app, name="feedback")
+app.add_typer(models_app, name="models")
 DatabaseOpt = Annotated[
     str | None,
     typer.Option("--database", help="SQLAlchemy URL; default $TUNEFORGE_DATABASE_URL, else ./tuneforge-serve.db"),
@@ -268,17 +270,34 @@ StopOpt = Annotated[list[str] | None, typer.Option("--stop", help="A string that
 @app.command()
 @_user_errors
 def serve(
-    models: Annotated[list[str], typer.Argument(help="Run dirs or HF causal-LM dirs; name=path to rename.")],
+    models: Annotated[
+        list[str],
+        typer.Argument(help="Run dirs or HF causal-LM dirs (name=path to rename); with --registry, model names."),
+    ],
     host: Annotated[str | None, typer.Option(help="Interface to bind; default 127.0.0.1.")] = None,
     port: Annotated[int | None, typer.Option(help="TCP port; default 8000.")] = None,
     database: DatabaseOpt = None,
     log_texts: Annotated[bool | None, typer.Option(help="Store request texts (PII-redacted) for feedback.")] = None,
+    registry: Annotated[
+        Path | None,
+        typer.Option(help="Serve each named model's champion from this registry, following promotions and rollbacks."),
+    ] = None,
+    feedback_new_labels: Annotated[
+        bool | None, typer.Option(help="Accept feedback labels the model does not know yet (continual rounds).")
+    ] = None,
 ) -> None:
     """Serve runs over HTTP: predict, OpenAI-compatible chat, feedback, metrics. Limits: TUNEFORGE_* variables."""
     from tuneforge.serve.server import serve as run_server
 
     _quiet_libraries()
-    settings = _serve_settings(host=host, port=port, database_url=database, log_texts=log_texts)
+    settings = _serve_settings(
+        host=host,
+        port=port,
+        database_url=database,
+        log_texts=log_texts,
+        registry=registry,
+        feedback_new_labels=feedback_new_labels,
+    )
     run_server(settings, models)
 
 

@@ -102,3 +102,60 @@ def test_dry_run_trains_nothing_and_keeps_the_round_open(launched, tmp_path: Pat
     assert outcome.status == "planned"
     assert [v.tag for v in versions.versions()] == ["v1"] and versions.rounds() == []
     assert not any((versions.folder / ".staging").glob("round-*/plan.json"))
+
+
+def test_a_grown_head_keeps_the_champions_logits_for_known_labels(launched, tmp_path: Path) -> None:
+    import torch
+
+    from tuneforge.continual.strategies import HeadGrowth
+    from tuneforge.tasks.text_classification.task import build_classifier
+
+    _, versions = launched
+    champion_dir = versions.champion().path / "model"
+    old = build_classifier(str(champion_dir), ["delivery", "refund"], "cls").eval()
+    grown = build_classifier(str(champion_dir), ["delivery", "refund", "account"], "cls").eval()
+
+    class Task:
+        labels = ["delivery", "refund", "account"]
+
+    found = HeadGrowth(champion_dir, 2)(grown, Task(), [], [])
+    assert found["new_labels"] == 1 and found["grown"]
+    ids = torch.tensor([[101, 2073, 2003, 2026, 102], [101, 7592, 102, 0, 0]])
+    mask = (ids != 0).long()
+    with torch.no_grad():
+        before, after = old(input_ids=ids, attention_mask=mask).logits, grown(input_ids=ids, attention_mask=mask).logits
+    assert after.shape == (2, 3)
+    assert torch.allclose(after[:, :2], before, atol=1e-6)
+
+
+def test_new_labels_can_be_refused(launched, tmp_path: Path) -> None:
+    from tuneforge.errors import ConfigError
+
+    config, versions = launched
+    _write(tmp_path / "feedback.csv", _rows(["account", "refund"], 5000, 15))
+    with pytest.raises(ConfigError, match="does not know: account"):
+        retrain(load_config(config, ["continual.new_labels=reject"]), champion="intent", registry=versions.root)
+
+
+def test_a_round_from_the_serve_store_reads_each_feedback_row_once(launched, tmp_path: Path) -> None:
+    from tuneforge.serve.db import connect
+    from tuneforge.serve.feedback import FeedbackStore, LoggedPrediction
+
+    config, versions = launched
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    store = FeedbackStore(connect(url), log_texts=True)
+    rows = _rows(["account", "delivery"], 7000, 15)
+    store.log_predictions("intent", "text-classification", [LoggedPrediction(f"p{i}", t, {}) for i, (t, _) in enumerate(rows)])
+    for i, (_, label) in enumerate(rows):
+        store.record(f"p{i}", "key1", label=label)
+    store.log_predictions("intent", "text-classification", [LoggedPrediction("unlogged", "", {})])
+    cfg = load_config(config, [f"continual.feedback={url}"])
+    assert retrain(cfg, champion="intent", registry=versions.root).status == "promoted"
+    round_record = versions.rounds()[0]
+    assert round_record["through"] == len(rows) and round_record["rows"]["new"] > 0
+    assert retrain(cfg, champion="intent", registry=versions.root).status == "nothing to do"
+    for i in range(20):  # new feedback after the round: the next round reads only these
+        store.record(f"p{i}", "key1", label="refund")
+    again = retrain(cfg, champion="intent", registry=versions.root)
+    assert again.status in ("promoted", "rejected")
+    assert versions.rounds()[1]["rows"]["feedback"] == 20

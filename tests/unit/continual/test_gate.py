@@ -1,0 +1,58 @@
+"""The gate: each rule alone rejects a challenger, with its reason; a good one is promoted."""
+
+from __future__ import annotations
+
+import pytest
+
+from tuneforge.config.continual import GateConfig
+from tuneforge.continual.gate import decide
+
+
+def _scores(main: float, per_class: dict[str, float], size: int = 100) -> dict:
+    return {
+        "main": main,
+        "metric": "accuracy",
+        "size": size,
+        "per_class": {label: {"f1": f1, "support": 40} for label, f1 in per_class.items()},
+    }
+
+
+def _evaluation(gain: float = 0.2, forgetting: float = 0.0, drop: float = 0.0) -> dict:
+    return {
+        "champion": {"round_test": _scores(0.5, {}), "regression": _scores(0.9, {"a": 0.9, "b": 0.9})},
+        "challenger": {
+            "round_test": _scores(0.5 + gain, {}),
+            "regression": _scores(0.9 - forgetting, {"a": 0.9 - drop, "b": 0.9}),
+        },
+    }
+
+
+PLAN = {"rows": {"new": 200}}
+
+
+def test_a_better_challenger_is_promoted() -> None:
+    decision = decide(_evaluation(), PLAN, GateConfig())
+    assert decision["decision"] == "promote"
+    assert "gain +0.2000" in decision["reasons"][0]
+
+
+@pytest.mark.parametrize(
+    ("evaluation", "plan", "reason"),
+    [
+        (_evaluation(gain=-0.01), PLAN, "below min_gain"),
+        (_evaluation(forgetting=0.02), PLAN, "above max_forgetting"),
+        (_evaluation(drop=0.10), PLAN, "lost more than max_class_drop"),
+        (_evaluation(), {"rows": {"new": 10}}, "fewer than min_new_rows"),
+    ],
+)
+def test_each_rule_rejects_on_its_own(evaluation: dict, plan: dict, reason: str) -> None:
+    decision = decide(evaluation, plan, GateConfig())
+    assert decision["decision"] == "reject"
+    assert len(decision["reasons"]) == 1 and reason in decision["reasons"][0]
+
+
+def test_classes_with_little_support_are_not_gated() -> None:
+    evaluation = _evaluation(drop=0.5)
+    for who in ("champion", "challenger"):
+        evaluation[who]["regression"]["per_class"]["a"]["support"] = 5
+    assert decide(evaluation, PLAN, GateConfig(min_class_support=20))["decision"] == "promote"
