@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import pickle
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,11 @@ def load_pretrained(auto_class: Any, model_path: str, **kwargs: Any) -> Any:
         ) from None
     except OSError as exc:  # transformers' "not found / cannot connect / no weights file" errors
         raise ConfigError(f"model '{model_path}' cannot be loaded: {exc}") from None
+    except (ValueError, pickle.UnpicklingError) as exc:
+        # A config.json of an unknown model_type, or a pytorch_model.bin that the safe unpickler refuses (a
+        # planted pickle: nothing of it runs); the first line of transformers' or torch's message names which.
+        first = str(exc).strip().splitlines()[0][:200]
+        raise ConfigError(f"model '{model_path}' cannot be loaded: {first}") from None
 
 
 @contextmanager

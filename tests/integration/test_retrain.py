@@ -118,7 +118,7 @@ def test_a_grown_head_keeps_the_champions_logits_for_known_labels(launched, tmp_
     class Task:
         labels = ["delivery", "refund", "account"]
 
-    found = HeadGrowth(champion_dir, 2)(grown, Task(), [], [])
+    found = HeadGrowth(champion_dir)(grown, Task(), [], [])
     assert found["new_labels"] == 1 and found["grown"]
     ids = torch.tensor([[101, 2073, 2003, 2026, 102], [101, 7592, 102, 0, 0]])
     mask = (ids != 0).long()

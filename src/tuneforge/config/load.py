@@ -13,7 +13,7 @@ from tuneforge.config.describe import _describe
 from tuneforge.config.root import Config
 from tuneforge.errors import ConfigError
 
-__all__ = ["load_config", "parse_overrides"]
+__all__ = ["load_config", "parse_overrides", "parse_yaml"]
 
 # A config is tens of keys; 100,000 values is far beyond any real one, yet a 1 kB file of nested aliases
 # (`b: [*a, *a, ...]`, 9 levels) expands to 9**9 = 387 million, which hangs validation and error printing.
@@ -51,9 +51,13 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
     return " ".join(str(exc).split())
 
 
-def _parse_yaml(text: str, source: str) -> Any:
+def parse_yaml(text: str, source: str) -> Any:
     """yaml.safe_load, refusing documents whose aliases expand to more than MAX_VALUES values."""
-    loader = yaml.SafeLoader(text)
+    try:
+        # Inside the try: the loader's reader refuses control characters (a NUL, a lone surrogate) when it starts.
+        loader = yaml.SafeLoader(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{source}: not valid YAML: {_yaml_problem(exc)}") from None
     try:
         node = loader.get_single_node()
         if node is None:
@@ -65,6 +69,8 @@ def _parse_yaml(text: str, source: str) -> Any:
         raise ConfigError(f"{source}: not valid YAML: {_yaml_problem(exc)}") from None
     except RecursionError:
         raise ConfigError(f"{source}: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits, which Python refuses to convert
+        raise ConfigError(f"{source}: a value cannot be read ({str(exc)[:120]})") from None
     finally:
         loader.dispose()
 
@@ -82,7 +88,7 @@ def parse_overrides(overrides: list[str]) -> dict[str, Any]:
             node = node.setdefault(part, {})
             if not isinstance(node, dict):
                 raise ConfigError(f"--set {item!r}: {part} is set to a value and also used as a section")
-        node[leaf] = _parse_yaml(raw, f"--set {item!r}") if raw.strip() else None
+        node[leaf] = parse_yaml(raw, f"--set {item!r}") if raw.strip() else None
     return tree
 
 
@@ -118,7 +124,7 @@ def load_config(
     except UnicodeDecodeError as exc:
         found = f"byte {exc.start} is {exc.object[exc.start]:#04x}"
         raise ConfigError(f"{path} is not UTF-8 ({found}); save it as UTF-8") from None
-    raw = _parse_yaml(text, str(path)) or {}
+    raw = parse_yaml(text, str(path)) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{path}: expected a mapping of keys at the top level, got {type(raw).__name__}")
     if isinstance(raw.get("method"), str):  # `method: lora` is `method: {name: lora}`, so --set method.r=4 adds to it

@@ -55,7 +55,8 @@ class TrainConfig(Frozen):
     stride: int | None = Field(
         None, ge=0, description="NER: tokens shared by consecutive windows of a long text; default max_length // 4."
     )
-    seed: int = Field(42, description="Seed for weights, dropout and batch order.")
+    # numpy, which seeds every run, takes 0 to 2**32 - 1 only; outside that range training failed with a traceback.
+    seed: int = Field(42, ge=0, le=2**32 - 1, description="Seed for weights, dropout and batch order.")
     mixed_precision: Literal["auto", "no", "fp16", "bf16"] = Field(
         "auto",
         description="auto: bf16 on GPUs that support it, fp16 on other GPUs; on CPU bf16 where it has bf16 "

@@ -11,7 +11,7 @@ from rich import get_console
 from rich.table import Table
 
 from tuneforge.config import Config
-from tuneforge.continual.feedback import collect
+from tuneforge.continual.feedback import collect, is_store
 from tuneforge.continual.rows import new_rows, replay_sample, split_round
 from tuneforge.continual.state import launch_state, read_examples, read_state, write_state
 from tuneforge.errors import ConfigError
@@ -52,9 +52,12 @@ def plan_round(
         "note": "",
         "feedback": {"source": collected.source, "through": collected.through, "left_out": collected.skipped},
     }
-    feedback, rejected = read_examples(collected.path, spec, cfg, tokenizer) if collected.path else ([], 0)
+    user_file = not is_store(settings.feedback)  # read with the config's columns, as its training data is
+    feedback, rejected = (
+        read_examples(collected.path, spec, cfg, tokenizer, user_file=user_file) if collected.path else ([], 0)
+    )
     found = new_rows(feedback, state.history, spec, near_threshold=settings.near_duplicates)
-    new_labels = sorted({spec.label(row) for row in found.rows} - set(state.labels) - {None})
+    new_labels = sorted(set().union(*(spec.label_set(row) for row in found.rows)) - set(state.labels))
     if new_labels and settings.new_labels == "reject":
         raise ConfigError(
             f"the feedback has labels model {champion.tag} does not know: {', '.join(new_labels)}; "

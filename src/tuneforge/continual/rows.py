@@ -39,22 +39,22 @@ def new_rows(
     history_near = NearDuplicateIndex(near_threshold) if near_threshold else None
     if history_near:
         history_near.add_many((i, spec.text(e)) for i, e in enumerate(history))
-    round_keys: dict[str, Any] = {}  # key -> the label kept
+    round_keys: dict[str, Any] = {}  # key -> the answer kept (a label, entity spans, a reply)
     round_near = NearDuplicateIndex(near_threshold) if near_threshold else None
     kept: list[Any] = []
     for example in reversed(feedback):  # newest first: a text's newest label is the one kept
-        text, label = spec.text(example), spec.label(example)
+        text, label = spec.text(example), spec.answer(example)
         key = dedup_key(text)
         earlier = set(history_keys.get(key, ()))
         near = set(history_near.matches(text)) - earlier if history_near else set()
         newer = [round_keys[key]] if key in round_keys else []
-        newer += [spec.label(kept[i]) for i in round_near.matches(text)] if round_near and not newer else []
+        newer += [spec.answer(kept[i]) for i in round_near.matches(text)] if round_near and not newer else []
         if newer:
             result.dropped["an older duplicate of a newer feedback row"] += 1
             result.conflicts += label not in newer
             continue
         matches = earlier | near
-        same = {i for i in matches if spec.label(history[i]) == label}
+        same = {i for i in matches if spec.answer(history[i]) == label}
         if same:
             exact = bool(same & earlier)
             result.dropped["already trained on" if exact else "a near-duplicate of a row trained on"] += 1

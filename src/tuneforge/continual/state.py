@@ -40,16 +40,19 @@ def sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_examples(path: Path, spec: ContinualSpec, cfg: Config, tokenizer: Any) -> tuple[list[Any], int]:
+def read_examples(
+    path: Path, spec: ContinualSpec, cfg: Config, tokenizer: Any, *, user_file: bool = False
+) -> tuple[list[Any], int]:
     """The examples of a data file, validated and cleaned as `cfg`'s training data is (every row kept, none
-    split off or deduplicated: rounds judge duplicates themselves), and the number of rows rejected."""
+    split off or deduplicated: rounds judge duplicates themselves), and the number of rows rejected. Files the
+    round wrote itself (and feedback exports) have the columns text and label; a user's file has the config's."""
     lines = sum(1 for line in path.open(encoding="utf-8", errors="replace") if line.strip())
     if lines <= (path.suffix in (".csv", ".tsv")):  # nothing but a header: no rows to read
         return [], 0
     data = DataConfig(
         train=path,
-        text_column=cfg.data.text_column if path.suffix == cfg.data.train.suffix else "text",
-        label_column=cfg.data.label_column if path.suffix == cfg.data.train.suffix else "label",
+        text_column=cfg.data.text_column if user_file else "text",
+        label_column=cfg.data.label_column if user_file else "label",
         split=SplitConfig(validation=0, test=0),
         on_error="skip",
         clean=cfg.data.clean.model_copy(update={"dedup": False}),
@@ -75,7 +78,7 @@ def read_state(run_dir: Path, spec: ContinualSpec, cfg: Config, tokenizer: Any) 
 
 def launch_state(run_dir: Path, spec: ContinualSpec, tokenizer: Any) -> ContinualState:
     """The state of a run trained by `tuneforge train`: its own config's data, read and split as it was."""
-    from tuneforge.rundir import read_manifest, run_config
+    from tuneforge.rundir import run_config
 
     cfg = run_config(run_dir)
     for name in ("train", "validation", "test"):
@@ -86,8 +89,7 @@ def launch_state(run_dir: Path, spec: ContinualSpec, tokenizer: Any) -> Continua
                 "(run retrain where the run was trained, or put the file back)"
             )
     data = spec.loop_task().prepare_data(cfg, tokenizer)
-    labels = list(read_manifest(run_dir).get("labels") or data.labels)
-    return ContinualState([*data.train, *data.validation], list(data.test), [], labels)
+    return ContinualState([*data.train, *data.validation], list(data.test), [], list(data.labels))
 
 
 def write_state(run_dir: Path, state: ContinualState, spec: ContinualSpec, extra: dict[str, Any]) -> dict[str, str]:

@@ -9,6 +9,7 @@ round's own training batches, over the labels the champion knows.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,20 @@ import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
 
+from tuneforge.training.batching import IGNORE
 from tuneforge.training.task import LoopTask
 
-__all__ = ["HeadGrowth", "Regularized", "fisher_information", "load_fisher", "save_fisher"]
+_MODEL_INPUTS = ("input_ids", "attention_mask", "position_ids", "token_type_ids")
+
+__all__ = ["HeadGrowth", "Regularized", "head_rows", "fisher_information", "load_fisher", "save_fisher"]
 
 
 class HeadGrowth:
     """Copies the champion's head rows into a head built for more labels: known labels keep their rows (so their
     logits start equal to the champion's), new ones keep the fresh initialisation of the built head."""
 
-    def __init__(self, champion_model_dir: Path, known_labels: int) -> None:
-        self.champion_model_dir, self.known = champion_model_dir, known_labels
+    def __init__(self, champion_model_dir: Path) -> None:
+        self.champion_model_dir, self.known = champion_model_dir, head_rows(champion_model_dir)
         self.grown: list[str] = []  # the parameters that got rows, once called
 
     def __call__(self, model: torch.nn.Module, task: Any, train: Sequence[Any], validation: Sequence[Any], **_: Any):
@@ -48,6 +52,11 @@ class HeadGrowth:
             raise RuntimeError(f"no head of {self.known} rows found in {self.champion_model_dir} to grow")
         self.grown = copied
         return {"known_labels": self.known, "new_labels": grown - self.known, "grown": copied}
+
+
+def head_rows(model_dir: Path) -> int:
+    """How many outputs the saved model's head has (classes; NER: tags)."""
+    return len(json.loads((model_dir / "config.json").read_text(encoding="utf-8"))["id2label"])
 
 
 def fisher_information(
@@ -134,13 +143,18 @@ class Regularized:
         return loss
 
     def _distillation(self, student: torch.Tensor, batch: dict[str, torch.Tensor]) -> torch.Tensor:
+        inputs = {
+            name: batch[name] for name in _MODEL_INPUTS if name in batch
+        }  # packed rows: positions and blocks too
         with torch.no_grad():
-            teacher = self._teacher(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits
+            teacher = self._teacher(**inputs).logits
         t = self.temperature
         student, teacher = student[..., : self.known].float(), teacher[..., : self.known].float()
-        if student.dim() == 3:  # per token (NER): the text's real tokens only
-            mask = batch["attention_mask"].bool().to(student.device)
-            student, teacher = student[mask], teacher[mask]
+        if student.dim() == 3:  # per token (NER): the tokens that have a target, as the task's own loss reads them
+            targets = (batch["labels"] != IGNORE).to(student.device)
+            student, teacher = student[targets], teacher[targets]
+            if not len(student):
+                return student.sum() * 0.0
         kl = torch.nn.functional.kl_div(
             torch.log_softmax(student / t, -1),
             torch.log_softmax(teacher / t, -1),

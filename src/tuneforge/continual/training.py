@@ -11,7 +11,14 @@ import torch
 
 from tuneforge.config import Config
 from tuneforge.continual.state import read_examples
-from tuneforge.continual.strategies import HeadGrowth, Regularized, fisher_information, load_fisher, save_fisher
+from tuneforge.continual.strategies import (
+    HeadGrowth,
+    Regularized,
+    fisher_information,
+    head_rows,
+    load_fisher,
+    save_fisher,
+)
 from tuneforge.errors import ConfigError
 from tuneforge.rundir import read_manifest, run_config
 from tuneforge.rundir.saved import saved_dir
@@ -76,8 +83,8 @@ def train_challenger(cfg: Config, spec: ContinualSpec, champion: Path, plan: dic
 
     round_cfg = with_main_metric(check_config(round_config(cfg, champion, plan, work)))
     strategy, settings = plan["strategy"], cfg.continual
-    known = len(plan["labels"]) - len(plan["new_labels"])
-    growth = HeadGrowth(champion / "model", known) if spec.grows_head and strategy != "from-scratch" else None
+    known = head_rows(champion / "model")
+    growth = HeadGrowth(champion / "model") if spec.grows_head and strategy != "from-scratch" else None
     ewc, lwf = "ewc" in strategy, "lwf" in strategy
 
     def regularize(task: LoopTask, model: torch.nn.Module) -> LoopTask:
@@ -113,7 +120,7 @@ def _fisher(
     cache = champion / "continual" / "fisher.safetensors"
     if cache.is_file():
         return load_fisher(cache)
-    known = len(plan["labels"]) - len(plan["new_labels"])
+    known = head_rows(champion / "model")
     rows = read_examples(Path(plan["files"]["replay"]), spec, cfg, round_tokenizer(champion))[0]
     fisher = fisher_information(model, task, rows[: cfg.continual.ewc.samples])
     fisher = {name: f[:known] if name in grown else f for name, f in fisher.items()}

@@ -31,6 +31,7 @@ _SUFFIXES = {
 }
 # Physical lines as the csv module counts them: split on \r\n, \n or \r only. str.splitlines() also splits on
 # \x0b, \x1c, \u2028 and others, which occur inside Excel cells and would shift every line number after them.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 PHYSICAL_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 
 
@@ -161,9 +162,18 @@ def _read_jsonl(text: str, source: str) -> tuple[list[str], list[Row]]:
         if not raw.strip():
             continue
         try:
-            value = json.loads(raw)
+            value = json.loads(raw, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             rows.append(Row(number, None, raw, f"unparsable row: invalid JSON: {exc.msg} (column {exc.colno})"))
+            continue
+        except (ValueError, RecursionError) as exc:  # a repeated key, a 5,000-digit number, arrays 1,000 deep
+            problem = "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:160]
+            rows.append(Row(number, None, raw, f"unparsable row: {problem}"))
+            continue
+        if _has_lone_surrogate(value):
+            # JSON may escape half of a UTF-16 pair (`"\ud800"`): no tokenizer or UTF-8 writer accepts the result.
+            problem = r"unparsable row: a string holds a lone surrogate escape (\ud800-\udfff)"
+            rows.append(Row(number, None, raw, problem))
             continue
         if not isinstance(value, dict):
             rows.append(Row(number, None, raw, f"unparsable row: expected a JSON object, found {json_type(value)}"))
@@ -171,6 +181,26 @@ def _read_jsonl(text: str, source: str) -> tuple[list[str], list[Row]]:
         columns.update(dict.fromkeys(value))
         rows.append(Row(number, value, raw))
     return list(columns), rows
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    # json keeps the last of repeated keys, so `{"text": "a", "text": "b"}` would silently train on "b" (as a
+    # repeated CSV header would); a repeated key is a row error instead.
+    value = dict(pairs)
+    if len(value) < len(pairs):
+        repeated = sorted({key for key, _ in pairs if [k for k, _ in pairs].count(key) > 1})
+        raise ValueError(f"the object names key(s) {', '.join(repeated)} more than once")
+    return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    if isinstance(value, str):
+        return _LONE_SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(_has_lone_surrogate(k) or _has_lone_surrogate(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_lone_surrogate(item) for item in value)
+    return False
 
 
 def _reject_json_array(text: str, source: str) -> None:

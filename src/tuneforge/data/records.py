@@ -65,6 +65,7 @@ def write_records(path: Path, columns: list[str], records: list[dict[str, Any]])
     since a spreadsheet reads it as a number, not a formula. JSONL is written untouched: its readers are JSON
     parsers, which never evaluate a string, and escaping would change the user's data.
     """
+    _check_target(path)
     tmp = path.with_name(path.name + ".tmp")
     with tmp.open("w", encoding="utf-8", newline="") as handle:
         if path.suffix.lower() == ".jsonl":
@@ -74,6 +75,18 @@ def write_records(path: Path, columns: list[str], records: list[dict[str, Any]])
             writer.writerow({name: _escape_formula(name) for name in columns})  # a column name is a cell too
             writer.writerows({key: _escape_formula(value) for key, value in r.items()} for r in records)
     os.replace(tmp, path)
+
+
+def _check_target(path: Path) -> None:
+    # The file is written beside `path` and renamed over it, which would replace a device or a pipe
+    # (`--output /dev/stdout`, `/dev/null`) with a regular file for everyone; a folder or a missing parent would
+    # end in a traceback. Only a new or regular file is written.
+    if path.is_dir():
+        raise DataError(f"--output {path} is a folder; give a file path such as {path / 'predictions.csv'}")
+    if (path.exists() or path.is_symlink()) and not path.is_file():
+        raise DataError(f"--output {path} is not a regular file (a device, a pipe or a broken link); give a file path")
+    if not path.parent.is_dir():
+        raise DataError(f"--output {path}: the folder {path.parent} does not exist; create it first")
 
 
 def _escape_formula(value: Any) -> Any:

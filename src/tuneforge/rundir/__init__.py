@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import yaml
 
-from tuneforge.errors import RunError
+from tuneforge.errors import RunError, TuneforgeError
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -56,7 +56,10 @@ def check_output_dir(output_dir: Path, *, kind: Literal["run", "model"] = "run")
             "so name a folder of its own, e.g. output_dir: runs/<name>"
         )
     what, marker = _KINDS[kind]
-    _refuse_foreign(output_dir, (marker,), what)
+    try:
+        _refuse_foreign(output_dir, (marker,), what)
+    except OSError as exc:  # e.g. a name over 255 bytes: exists() raises instead of answering False
+        raise RunError(f"output_dir {output_dir}: cannot use this path ({exc.strerror or exc})") from None
 
 
 def _refuse_foreign(folder: Path, markers: tuple[str, ...], what: str) -> None:
@@ -94,7 +97,10 @@ def staging_dir(output_dir: Path, *, resume: bool, kind: Literal["run", "model"]
         what, marker = _KINDS[kind]
         _refuse_foreign(staging, (marker, _STAGED_FIRST), what)
         shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True, exist_ok=True)
+    try:
+        staging.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a name too long, a parent that is a file, a read-only or virtual filesystem
+        raise RunError(f"output_dir {output_dir}: cannot create {staging} ({exc.strerror or exc})") from None
     return staging
 
 
@@ -141,12 +147,18 @@ def _finite(data: Any) -> Any:
 def read_json(path: Path) -> Any:
     if not path.is_file():
         raise RunError(f"{path} is missing; is {path.parent} a finished tuneforge run directory?")
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        raise RunError(f"{path} is damaged ({str(exc)[:120]}); copy the run again or retrain it") from None
 
 
 def read_manifest(run_dir: Path, task: str | None = None) -> dict[str, Any]:
-    """The run's manifest.json; RunError when it is missing or, given `task`, the run is of another task."""
-    manifest: dict[str, Any] = read_json(run_dir / "manifest.json")
+    """The run's manifest.json; RunError when it is missing or damaged or, given `task`, the run is of another
+    task."""
+    manifest = read_json(run_dir / "manifest.json")
+    if not isinstance(manifest, dict):
+        raise RunError(f"{run_dir / 'manifest.json'} is damaged (not a JSON object); copy the run again or retrain it")
     if task is not None and manifest.get("task") != task:
         raise RunError(f"{run_dir} holds a '{manifest.get('task')}' run, not a {task} run")
     return manifest
@@ -154,11 +166,20 @@ def read_manifest(run_dir: Path, task: str | None = None) -> dict[str, Any]:
 
 def run_config(run_dir: Path) -> Config:
     """The resolved config a run was trained with (its data files need not exist any more)."""
-    from tuneforge.config import Config
+    from pydantic import ValidationError
 
-    if not (run_dir / "config.yaml").is_file():
-        raise RunError(f"{run_dir / 'config.yaml'} is missing; is {run_dir} a finished tuneforge run directory?")
-    return Config.model_validate(yaml.safe_load((run_dir / "config.yaml").read_text(encoding="utf-8")))
+    from tuneforge.config import Config
+    from tuneforge.config.load import parse_yaml
+
+    path = run_dir / "config.yaml"
+    if not path.is_file():
+        raise RunError(f"{path} is missing; is {run_dir} a finished tuneforge run directory?")
+    # The config parser, not yaml.safe_load: it refuses alias bombs, and its errors are messages, not tracebacks.
+    try:
+        return Config.model_validate(parse_yaml(path.read_text(encoding="utf-8"), str(path)))
+    except (TuneforgeError, ValidationError, UnicodeDecodeError) as exc:
+        first = str(exc).splitlines()[0][:160]
+        raise RunError(f"{path} is damaged ({first}); copy the run again or retrain it") from None
 
 
 def write_inputs(run_dir: Path, cfg: Config, report: dict[str, Any], report_md: str, rejected: list[Any]) -> None:

@@ -8,7 +8,7 @@ A row imports nothing heavy: each callable imports its task's modules when it ru
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
@@ -88,7 +88,9 @@ class ContinualSpec:
 
     loop_task: Callable[[], type]  # the task's LoopTask class, imported when a round runs
     text: Callable[[Any], str]  # an example's text: what duplicates of the training history are judged on
-    label: Callable[[Any], str | None]  # its class, for stratified splits, replay and conflicts; None: no one class
+    label: Callable[[Any], str | None]  # its one class, for stratified splits and replay; None: it has no one class
+    answer: Callable[[Any], Hashable]  # what a duplicate text must also repeat, or it is a conflict (a relabelling)
+    label_set: Callable[[Any], set[str]]  # the label names it uses (classes, entity types): new ones grow the head
     write: Callable[[list[Any], Path], None]  # examples -> a data file of `suffix`, read back by the task as is
     score: Callable[[Estimator, list[Any]], Scores]  # a loaded run's scores on labelled examples
     suffix: str = ".csv"

@@ -71,6 +71,12 @@ def config_problems(cfg: Config) -> list[str]:
         problems.append(
             f"data.format {cfg.data.format} holds nothing task {cfg.task} reads; use one of {', '.join(spec.formats)}"
         )
+    if cfg.data.text_column == cfg.data.label_column and cfg.task == "text-classification":
+        # The model would read its own answer: 100% accuracy, learned nothing.
+        problems.append(
+            f"data.text_column and data.label_column are both '{cfg.data.text_column}'; the model would be shown "
+            "its label as the text"
+        )
     if cfg.extend_vocab and cfg.method.name != "full":
         problems.append(
             f"extend_vocab adds token embeddings that only method full trains and saves, not {cfg.method.name}"

@@ -6,7 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuneforge.tasks.base import FeedbackFormat, TaskSpec
+from tuneforge.tasks.base import ContinualSpec, FeedbackFormat, TaskSpec
+from tuneforge.tasks.token_classification.continual import entity_spans, score_sentences, write_sentences
 from tuneforge.tasks.token_classification.feedback import write_entity_spans
 
 if TYPE_CHECKING:
@@ -29,6 +30,12 @@ def _train(cfg: Config, resume: bool) -> Path:
     from tuneforge.tasks.token_classification.task import TokenClassification
 
     return train_in_loop(cfg, TokenClassification, resume=resume)
+
+
+def _loop_task() -> type:
+    from tuneforge.tasks.token_classification.task import TokenClassification
+
+    return TokenClassification
 
 
 def _load(run_dir: Path) -> TokenClassifier:
@@ -56,4 +63,15 @@ TOKEN_CLASSIFICATION = TaskSpec(
     train=_train,
     load=_load,
     feedback=FeedbackFormat(suffixes=(".jsonl",), unit="texts with corrected entities", write=write_entity_spans),
+    continual=ContinualSpec(
+        loop_task=_loop_task,
+        text=lambda sentence: sentence.text,
+        label=lambda sentence: None,
+        answer=entity_spans,
+        label_set=lambda sentence: {kind for _, _, kind in entity_spans(sentence)},
+        write=write_sentences,
+        score=score_sentences,
+        suffix=".jsonl",
+        grows_head=True,
+    ),
 )
