@@ -91,14 +91,14 @@ def train_in_loop(
     resume: bool = False,
     self_fitting: SelfFitting | None = None,
     init_head: HeadInit | None = None,
-    regularize: Callable[[LoopTask, torch.nn.Module], LoopTask] | None = None,
+    before_fit: Callable[[LoopTask, torch.nn.Module], LoopTask] | None = None,
 ) -> Path:
     """Run the whole pipeline for `cfg` and return the finished run directory.
 
     `self_fitting`: a zero-/few-shot method that builds its model its own way instead of the loop; `init_head`
     starts the new head before the method is applied (text classification's linear probe, a continual round's
-    grown head); `regularize(task, model)` returns the task whose loss training minimises (a continual round adds
-    its penalties against forgetting).
+    grown head); `before_fit(task, model)` runs once the method is applied and returns the task whose loss
+    training minimises (a continual round loads the champion's adapter and adds its penalties against forgetting).
     """
     cfg = cfg.model_copy(update={"train": _with_batching(cfg, task_cls)})  # what the run did, in its config.yaml too
     if cfg.train.threads:
@@ -136,8 +136,8 @@ def train_in_loop(
                 eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
                 head = init_head(model, task, data.train, data.validation, batch_size=eval_batch)
             model = apply_method(model, cfg.method)
-            if regularize:
-                task = regularize(task, model)
+            if before_fit:
+                task = before_fit(task, model)
             result, fit_seconds = _fit(cfg, task, model, data, run_dir, accelerator, tracker, resume=resume)
     except BaseException:
         tracker.end("KILLED")  # interrupted or crashed; a --resume continues this MLflow run

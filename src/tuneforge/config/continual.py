@@ -53,6 +53,13 @@ class ContinualConfig(Frozen):
         description="Where new labelled rows come from: the serve store's URL (sqlite:///..., postgresql://...) or "
         "a data file the task reads.",
     )
+    min_rating: int | None = Field(
+        4,
+        ge=1,
+        le=5,
+        description="Chat: the model's own answers rated at least this are learned too (besides corrected answers); "
+        "null: corrected answers only.",
+    )
     since: Literal["last-round", "all"] = Field(
         "last-round", description="last-round: only feedback no earlier round used; all: every feedback row."
     )

@@ -32,9 +32,11 @@ def _shown(url: str) -> str:
     return f"{scheme}://{rest.rpartition('@')[2]}"  # no password in logs or lineage
 
 
-def collect(source: str, out: Path, *, model: str, used: list[Any], since_last: bool) -> Collected:
+def collect(
+    source: str, out: Path, *, model: str, used: list[Any], since_last: bool, min_rating: int | None = None
+) -> Collected:
     """The round's feedback in `out` (suffix: the task's format). `used`: what earlier rounds recorded as
-    `through`."""
+    `through`; `min_rating`: chat answers rated at least this are rows too."""
     if not is_store(source):
         path = Path(source)
         if not path.is_file():
@@ -50,7 +52,7 @@ def collect(source: str, out: Path, *, model: str, used: list[Any], since_last: 
 
     after = max((u for u in used if isinstance(u, int)), default=None) if since_last else None
     try:
-        exported = export_feedback(connect(source), out, model=model, after_id=after)
+        exported = export_feedback(connect(source), out, model=model, after_id=after, min_rating=min_rating)
     except DataError as exc:  # no feedback yet, or none usable: a scheduled round has nothing to do
         return Collected(None, _shown(source), after, note=str(exc))
     return Collected(out, _shown(source), exported.last_feedback_id, dict(exported.skipped))

@@ -16,6 +16,7 @@ from tuneforge.continual.rows import new_rows, replay_sample, split_round
 from tuneforge.continual.state import launch_state, read_examples, read_state, write_state
 from tuneforge.errors import ConfigError
 from tuneforge.registry import ModelVersions, Version
+from tuneforge.tasks import task_of
 from tuneforge.tasks.base import ContinualSpec
 
 __all__ = ["plan_round", "show"]
@@ -37,12 +38,14 @@ def plan_round(
     data = work / "data"
     data.mkdir(parents=True, exist_ok=True)
     used = [r.get("through") for r in versions.rounds()]
+    rated = task_of(champion.path)[0].feedback.rated  # chat: well-rated answers are rows too
     collected = collect(
         settings.feedback,
         data / f"feedback{spec.suffix}",
         model=versions.name,
         used=used,
         since_last=settings.since == "last-round",
+        min_rating=settings.min_rating if rated else None,
     )
     plan: dict[str, Any] = {
         "round": number,

@@ -92,7 +92,8 @@ def load_fisher(path: Path) -> dict[str, torch.Tensor]:
 
 class Regularized:
     """`task` whose loss adds, for a challenger that starts as the champion: EWC (lambda/2 * sum F (w - w*)^2, over
-    the rows the champion had) and/or LwF (alpha * T^2 * KL of the champion's softened outputs over its labels).
+    the rows the champion had) and/or LwF (alpha * T^2 * KL of the champion's softened outputs over its labels;
+    per token where the task's targets are per token).
     Everything else is the task's own."""
 
     def __init__(
@@ -100,7 +101,7 @@ class Regularized:
         task: LoopTask,
         model: torch.nn.Module,
         *,
-        known_labels: int,
+        known_labels: int | None,
         fisher: dict[str, torch.Tensor] | None = None,
         ewc_lambda: float = 0.0,
         lwf_alpha: float = 0.0,
@@ -149,6 +150,7 @@ class Regularized:
         with torch.no_grad():
             teacher = self._teacher(**inputs).logits
         t = self.temperature
+        # A grown head: the champion's outputs are its first rows. None: the whole output (a causal LM's vocabulary).
         student, teacher = student[..., : self.known].float(), teacher[..., : self.known].float()
         if student.dim() == 3:  # per token (NER): the tokens that have a target, as the task's own loss reads them
             targets = (batch["labels"] != IGNORE).to(student.device)

@@ -12,8 +12,9 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tuneforge.tasks.base import FeedbackFormat, TaskSpec
-from tuneforge.tasks.causal_lm_sft.feedback import write_conversations
+from tuneforge.tasks.base import ContinualSpec, FeedbackFormat, TaskSpec
+from tuneforge.tasks.causal_lm_sft.continual import asked, score_conversations, write_conversations
+from tuneforge.tasks.causal_lm_sft.feedback import write_conversations as write_feedback
 
 if TYPE_CHECKING:
     from tuneforge.config import Config
@@ -35,6 +36,12 @@ def _train(cfg: Config, resume: bool) -> Path:
     from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
 
     return train_in_loop(cfg, CausalLMSft, resume=resume)
+
+
+def _loop_task() -> type:
+    from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
+
+    return CausalLMSft
 
 
 def _load(path: Path) -> ChatRun:
@@ -62,7 +69,17 @@ CAUSAL_LM_SFT = TaskSpec(
     train=_train,
     load=_load,
     feedback=FeedbackFormat(
-        suffixes=(".jsonl",), unit="conversations", write=write_conversations, rated=True, kinds=("causal-lm",)
+        suffixes=(".jsonl",), unit="conversations", write=write_feedback, rated=True, kinds=("causal-lm",)
     ),
     plain_dir=_causal_lm_dir,
+    continual=ContinualSpec(
+        loop_task=_loop_task,
+        text=asked,
+        label=lambda conversation: None,
+        answer=lambda conversation: conversation.reference,
+        label_set=lambda conversation: set(),
+        write=write_conversations,
+        score=score_conversations,
+        suffix=".jsonl",
+    ),
 )
