@@ -79,6 +79,8 @@ def test_every_strategy_runs_a_round_and_grows_the_head(launched, tmp_path: Path
     v2 = versions.version("v2")
     assert _head(v2.path) == ["delivery", "refund", "account"]  # known labels keep their rows, new ones follow
     assert v2.lineage["parent"] == "v1" and v2.lineage["strategy"] == strategy
+    head = json.loads((v2.path / "metrics.json").read_text())["train"].get("head_init", {})
+    assert head.get("imprinted") == (None if strategy == "from-scratch" else 1)  # a fresh head does not grow
     assert versions.champion().tag == "v2"
     state = json.loads((v2.path / "continual" / "state.json").read_text())
     parent = json.loads((versions.version("v1").path / "continual" / "state.json").read_text())
@@ -115,11 +117,18 @@ def test_a_grown_head_keeps_the_champions_logits_for_known_labels(launched, tmp_
     old = build_classifier(str(champion_dir), ["delivery", "refund"], "cls").eval()
     grown = build_classifier(str(champion_dir), ["delivery", "refund", "account"], "cls").eval()
 
-    class Task:
-        labels = ["delivery", "refund", "account"]
+    from transformers import AutoTokenizer
 
-    found = HeadGrowth(champion_dir)(grown, Task(), [], [])
-    assert found["new_labels"] == 1 and found["grown"]
+    from tuneforge.data.rows import Example
+    from tuneforge.tasks.text_classification.task import TextClassification
+
+    tokenizer = AutoTokenizer.from_pretrained(champion_dir)
+    task = TextClassification(tokenizer, ["delivery", "refund", "account"], 32, None, "cls")
+    train = [Example(text, label, "f.csv", i) for i, (text, label) in enumerate(_rows(["account", "refund"], 9000, 4))]
+    found = HeadGrowth(champion_dir)(grown, task, train, [])
+    assert found["new_labels"] == 1 and found["grown"] and found["imprinted"] == 1
+    weight = grown.classifier.weight.detach()
+    assert torch.isclose(weight[2].norm(), weight[:2].norm(dim=1).mean())  # imprinted at the known rows' length
     ids = torch.tensor([[101, 2073, 2003, 2026, 102], [101, 7592, 102, 0, 0]])
     mask = (ids != 0).long()
     with torch.no_grad():

@@ -28,13 +28,17 @@ __all__ = ["HeadGrowth", "Regularized", "head_rows", "fisher_information", "load
 
 class HeadGrowth:
     """Copies the champion's head rows into a head built for more labels: known labels keep their rows (so their
-    logits start equal to the champion's), new ones keep the fresh initialisation of the built head."""
+    logits start equal to the champion's). A new label's row is imprinted (Qi et al. 2018): the direction of the
+    mean feature of its training examples, at the mean length of the known rows, with their mean bias — a random
+    row would start with logits far below the trained ones and learn slowly at a round's small learning rate."""
 
     def __init__(self, champion_model_dir: Path) -> None:
         self.champion_model_dir, self.known = champion_model_dir, head_rows(champion_model_dir)
         self.grown: list[str] = []  # the parameters that got rows, once called
 
-    def __call__(self, model: torch.nn.Module, task: Any, train: Sequence[Any], validation: Sequence[Any], **_: Any):
+    def __call__(
+        self, model: torch.nn.Module, task: Any, train: Sequence[Any], validation: Sequence[Any], **kwargs: Any
+    ) -> dict[str, Any]:
         grown = len(task.labels)
         if grown == self.known:
             return {}
@@ -51,7 +55,51 @@ class HeadGrowth:
         if not copied:
             raise RuntimeError(f"no head of {self.known} rows found in {self.champion_model_dir} to grow")
         self.grown = copied
-        return {"known_labels": self.known, "new_labels": grown - self.known, "grown": copied}
+        imprinted = _imprint(model, task, train, copied, self.known, kwargs.get("batch_size", 32))
+        return {"known_labels": self.known, "new_labels": grown - self.known, "grown": copied, "imprinted": imprinted}
+
+
+_IMPRINT_EXAMPLES = 4000  # enough for a class mean; bounds the feature pass of a large round
+
+
+def _imprint(model: torch.nn.Module, task: Any, train: Sequence[Any], grown: list[str], known: int, batch_size: int):
+    """Imprint the new rows of the grown linear head from the features its input gets on `train`; returns the
+    number of rows imprinted (new labels without a training example keep their random rows)."""
+    weight_name = next((name for name in grown if name.endswith(".weight")), None)
+    if weight_name is None:
+        return 0
+    head = model.get_submodule(weight_name.rsplit(".", 1)[0])
+    features = [
+        f
+        for f in task.encode_examples(list(train))
+        if max(f["label"] if "label" in f else max(f.get("labels") or [-1]), -1) >= known
+    ][:_IMPRINT_EXAMPLES]
+    sums = torch.zeros_like(head.weight, dtype=torch.float32)
+    counts = torch.zeros(head.weight.shape[0])
+    captured: dict[str, torch.Tensor] = {}
+    handle = head.register_forward_pre_hook(lambda module, args: captured.__setitem__("x", args[0]))
+    model.eval()
+    try:
+        with torch.no_grad():
+            for start in range(0, len(features), batch_size):
+                batch = task.collate(features[start : start + batch_size])
+                model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"])
+                targets = batch["labels"].flatten()
+                x = captured["x"].float().reshape(len(targets), -1)
+                new = targets >= known
+                sums.index_add_(0, targets[new], x[new])
+                counts += torch.bincount(targets[new], minlength=len(counts)).float()
+    finally:
+        handle.remove()
+    rows = [i for i in range(known, len(counts)) if counts[i] > 0]
+    with torch.no_grad():
+        length = head.weight[:known].norm(dim=1).mean()
+        for i in rows:
+            mean = sums[i] / counts[i]
+            head.weight[i] = (mean / mean.norm().clamp(min=1e-12) * length).to(head.weight.dtype)
+            if head.bias is not None:
+                head.bias[i] = head.bias[:known].mean()
+    return len(rows)
 
 
 def head_rows(model_dir: Path) -> int:
