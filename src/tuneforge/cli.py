@@ -151,7 +151,7 @@ def predict(
 
     Classification adds label and score; NER entities with character offsets; tabular runs score the rows of
     --input; recommendation runs take --user or --text; chat runs (causal-lm-sft) answer each text."""
-    from tuneforge.tasks import load
+    from tuneforge.tasks import load, task_of
 
     if not text and input is None and not user:
         raise TuneforgeError("give texts with --text or a file with --input")
@@ -159,6 +159,15 @@ def predict(
         raise TuneforgeError("--input needs --output (a .csv or .jsonl path)")
     if empty := [f"--text {i}: empty text" for i, t in enumerate(text or [], 1) if not t.strip()]:
         raise TuneforgeError(f"{len(empty)} empty text(s), which the server refuses too", empty)
+    # A non-UTF-8 argument reaches Python as lone surrogates, which no tokenizer reads.
+    if broken := [
+        f"--text {i}: not valid UTF-8 (is the terminal UTF-8?)"
+        for i, t in enumerate(text or [], 1)
+        if any("\ud800" <= c <= "\udfff" for c in t)
+    ]:
+        raise TuneforgeError(f"{len(broken)} text(s) that are not valid UTF-8", broken)
+    if user and task_of(run_dir)[0].inputs != "records":
+        raise TuneforgeError(f"--user: {run_dir} is a {task_of(run_dir)[1]} run; --user is for recommendation runs")
     _quiet_libraries()
     estimator = load(run_dir)
     options = {"windows": True} if windows else {}
@@ -240,7 +249,12 @@ def compare(
     cfg = load_config(config, overrides)
     named = [m.strip() for m in methods.split(",") if m.strip()]
     chosen = list(TASKS[cfg.task].methods) if methods == "all" else named
-    rates = {name: float(value) for name, value in parse_overrides(lr or []).items()}
+    rates = {}
+    for name, value in parse_overrides(lr or []).items():
+        try:
+            rates[name] = float(value)
+        except (TypeError, ValueError):
+            raise TuneforgeError(f"--lr {name}={value!r}: expected a number, e.g. --lr {name}=1e-3") from None
     _quiet_libraries()
     run_comparison(cfg, chosen, rates)
 
@@ -257,9 +271,15 @@ DatabaseOpt = Annotated[
 
 
 def _serve_settings(**values: Any) -> Any:
+    from pydantic import ValidationError
+
     from tuneforge.serve.settings import Settings
 
-    return Settings(**{k: v for k, v in values.items() if v is not None})
+    try:
+        return Settings(**{k: v for k, v in values.items() if v is not None})
+    except ValidationError as exc:  # an option or a TUNEFORGE_* variable out of range
+        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
+        raise TuneforgeError("server settings: " + "; ".join(problems)) from None
 
 
 TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature; 0 is greedy. Default: the run's.")]

@@ -26,3 +26,11 @@ def test_a_path_outside_the_model_folders_is_refused(serve_client, classifier_ru
 def test_configured_model_roots_replace_the_default(serve_client, classifier_run: Path, tmp_path: Path) -> None:  # noqa: F811
     client, keys = serve_client({"demo": classifier_run}, model_roots=[tmp_path / "only-here"])
     assert _reload(client, keys["admin"], classifier_run).status_code == 403
+
+
+def test_a_path_with_a_nul_character_is_a_422(serve_client, classifier_run: Path) -> None:  # noqa: F811
+    client, keys = serve_client({"demo": classifier_run})
+    response = client.post(
+        "/admin/models/demo/reload", json={"path": "runs/\u0000x"}, headers={"Authorization": f"Bearer {keys['admin']}"}
+    )
+    assert response.status_code == 422 and "NUL" in response.json()["detail"]

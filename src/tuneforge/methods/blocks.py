@@ -45,7 +45,10 @@ class BitFitMethod(Frozen):
 
 class LoraMethod(Frozen):
     name: Literal["lora"] = Field(description="Low-rank updates of the chosen linear layers (Hu et al. 2021).")
-    r: int = Field(8, ge=1, description="Rank of each update; 8 trains ~1.5% of MiniLM with all linear layers.")
+    # le: a rank past any layer's width adds nothing and allocates without bound (r: 1e9 asked for 128 GB).
+    r: int = Field(
+        8, ge=1, le=4096, description="Rank of each update; 8 trains ~1.5% of MiniLM with all linear layers."
+    )
     alpha: float = Field(16, gt=0, description="Scale of the update is alpha / r; 2 x r is the usual choice.")
     dropout: float = Field(0.1, ge=0, lt=1, description="Dropout on the input of the low-rank path.")
     target_modules: list[str] | None = Field(

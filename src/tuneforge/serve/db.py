@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import JSON, DateTime, Engine, Integer, String, Text, create_engine, event, inspect, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from tuneforge.errors import RunError
+
 __all__ = ["ApiKey", "Feedback", "PredictionRecord", "connect", "utcnow"]
 
 
@@ -62,7 +64,25 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
 
 
 def connect(url: str) -> Engine:
-    """An engine for `url` with the tables created; SQLite files get WAL mode and a generous busy timeout."""
+    """An engine for `url` with the tables created; SQLite files get WAL mode and a generous busy timeout.
+
+    A URL that names no database tuneforge can open (a bad scheme, an unreachable server, a SQLite path in a
+    missing folder or on a file that is no database) is a RunError naming it without its password."""
+    from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+    try:
+        return _connect(url)
+    except (SQLAlchemyError, ArgumentError) as exc:
+        reason = str(getattr(exc, "orig", None) or exc).splitlines()[0]
+        raise RunError(f"database {_without_password(url)}: cannot open it ({reason})") from None
+
+
+def _without_password(url: str) -> str:
+    scheme, _, rest = url.partition("://")
+    return f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
+
+
+def _connect(url: str) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)

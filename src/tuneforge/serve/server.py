@@ -38,6 +38,7 @@ def serve(settings: Settings, model_args: list[str]) -> None:
         raise ConfigError("two models have the same name; name them: tuneforge serve demo=runs/demo chat=runs/sft")
     for path in models.values():
         task_of(path)
+    connect(settings.database_url)  # a database it cannot open is one message now, not a traceback at startup
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     _limit_malloc_arenas()
     uvicorn.run(

@@ -36,6 +36,8 @@ async def reload(
     """Load `path` (default: the model's own dir again) off the event loop, then switch to it atomically."""
     current = served_model(state, name)
     path = Path(body.path) if body and body.path else current.path
+    if "\x00" in str(path):  # the filesystem cannot name it; resolve() would raise
+        raise HTTPException(422, "path: holds a NUL character")
     if not any(path.resolve().is_relative_to(root) for root in state.model_roots):
         roots = ", ".join(str(root) for root in state.model_roots)
         raise HTTPException(
