@@ -58,6 +58,11 @@ def decide(evaluation: dict[str, Any], plan: dict[str, Any], gate: GateConfig) -
             f"{forgetting:+.4f} on {champion['regression']['size']} regression rows"
             + (f", largest class drop {worst[1]:+.3f} ({worst[0]})" if worst[0] else "")
         )
+    if "regression_all_labels" in challenger:
+        reasons.append(
+            f"the regression set is scored among the champion's labels (it cannot answer the new ones); over all "
+            f"its labels the challenger scores {challenger['regression_all_labels']['main']:.4f}"
+        )
     if not regression:
         reasons.append("no regression set (the launch run had no test split): forgetting is not measured")
     return {

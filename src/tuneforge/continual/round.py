@@ -114,7 +114,7 @@ def _evaluation(
     from tuneforge.continual.scoring import score_both
     from tuneforge.continual.training import round_tokenizer
 
-    evaluation = score_both(spec, cfg, champion, challenger, plan["files"], round_tokenizer(champion))
+    evaluation = score_both(spec, cfg, champion, challenger, plan, round_tokenizer(champion))
     write_json(done, evaluation)
     return evaluation
 

@@ -92,7 +92,8 @@ class ContinualSpec:
     answer: Callable[[Any], Hashable]  # what a duplicate text must also repeat, or it is a conflict (a relabelling)
     label_set: Callable[[Any], set[str]]  # the label names it uses (classes, entity types): new ones grow the head
     write: Callable[[list[Any], Path], None]  # examples -> a data file of `suffix`, read back by the task as is
-    score: Callable[[Estimator, list[Any]], Scores]  # a loaded run's scores on labelled examples
+    # A loaded run's scores on labelled examples; with labels, it answers among those only (the champion's).
+    score: Callable[[Estimator, list[Any], list[str] | None], Scores]
     suffix: str = ".csv"
     grows_head: bool = False  # new labels add rows to a classification head (the rows of known labels kept)
 

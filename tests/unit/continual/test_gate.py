@@ -51,6 +51,13 @@ def test_each_rule_rejects_on_its_own(evaluation: dict, plan: dict, reason: str)
     assert len(decision["reasons"]) == 1 and reason in decision["reasons"][0]
 
 
+def test_a_round_with_new_labels_says_how_the_regression_set_was_scored() -> None:
+    evaluation = _evaluation()
+    evaluation["challenger"]["regression_all_labels"] = _scores(0.85, {})
+    reasons = decide(evaluation, PLAN, GateConfig())["reasons"]
+    assert "among the champion's labels" in reasons[-1] and "0.8500" in reasons[-1]
+
+
 def test_classes_with_little_support_are_not_gated() -> None:
     evaluation = _evaluation(drop=0.5)
     for who in ("champion", "challenger"):

@@ -24,8 +24,9 @@ def write_conversations(conversations: list[Conversation], path: Path) -> None:
     path.write_text("".join(lines), encoding="utf-8")
 
 
-def score_conversations(estimator: Any, conversations: list[Conversation]) -> Scores:
-    """Minus the mean loss per answer token (the run's chat template and max_length), as the gate compares it."""
+def score_conversations(estimator: Any, conversations: list[Conversation], labels: list[str] | None = None) -> Scores:
+    """Minus the mean loss per answer token (the run's chat template and max_length), as the gate compares it.
+    Chats have no labels: `labels` changes nothing."""
     from tuneforge.rundir import run_config
     from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
 

@@ -9,6 +9,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from tuneforge.data.rows import Example
 from tuneforge.tasks.base import Scores
 
@@ -22,8 +24,16 @@ def write_examples(examples: list[Example], path: Path) -> None:
         writer.writerows((e.text, e.label) for e in examples)
 
 
-def score_texts(estimator: Any, examples: list[Example]) -> Scores:
-    predicted = [p.label for p in estimator.predict([e.text for e in examples])] if examples else []
+def score_texts(estimator: Any, examples: list[Example], labels: list[str] | None = None) -> Scores:
+    """Accuracy, macro F1 and F1 per class; with `labels`, the model answers among those only (a challenger on
+    what the champion knew, in the champion's label space)."""
+    predicted = []
+    if examples:
+        probabilities = estimator.predict_proba([e.text for e in examples])
+        if labels is not None:
+            allowed = np.array([label in set(labels) for label in estimator.labels_])
+            probabilities = np.where(allowed, probabilities, -1.0)
+        predicted = [estimator.labels_[i] for i in probabilities.argmax(1)]
     truth = [e.label for e in examples]
     hits = Counter(t for t, p in zip(truth, predicted, strict=True) if t == p)
     support, guessed = Counter(truth), Counter(predicted)

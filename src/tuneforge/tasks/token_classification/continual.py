@@ -32,9 +32,12 @@ def write_sentences(sentences: list[TaggedText], path: Path) -> None:
     path.write_text("".join(line + "\n" for line in lines), encoding="utf-8")
 
 
-def score_sentences(estimator: Any, sentences: list[TaggedText]) -> Scores:
-    """Micro entity F1 (exact span and type) and F1 per entity type."""
+def score_sentences(estimator: Any, sentences: list[TaggedText], labels: list[str] | None = None) -> Scores:
+    """Micro entity F1 (exact span and type) and F1 per entity type; with `labels`, entities of other types are
+    not counted as predicted (a challenger on what the champion knew)."""
     predicted = estimator.predict([s.text for s in sentences]) if sentences else []
+    if labels is not None:
+        predicted = [[p for p in spans if p["label"] in labels] for spans in predicted]
     gold = {(i, *span) for i, s in enumerate(sentences) for span in entity_spans(s)}
     guessed = {(i, p["start"], p["end"], p["label"]) for i, spans in enumerate(predicted) for p in spans}
     hits = gold & guessed
