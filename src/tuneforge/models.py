@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import pickle
 from collections.abc import Iterator
@@ -97,7 +98,7 @@ def load_pretrained(auto_class: Any, model_path: str, **kwargs: Any) -> Any:
     from safetensors import SafetensorError  # imported here: models.py stays torch-free for the config rules
 
     try:
-        return auto_class.from_pretrained(model_path, ignore_mismatched_sizes=True, **kwargs)
+        model = auto_class.from_pretrained(model_path, ignore_mismatched_sizes=True, **kwargs)
     except SafetensorError as exc:
         raise RunError(
             f"{model_path}: a .safetensors weights file is damaged or cut short ({exc}); copy the folder again "
@@ -110,6 +111,25 @@ def load_pretrained(auto_class: Any, model_path: str, **kwargs: Any) -> Any:
         # planted pickle: nothing of it runs); the first line of transformers' or torch's message names which.
         first = str(exc).strip().splitlines()[0][:200]
         raise ConfigError(f"model '{model_path}' cannot be loaded: {first}") from None
+    if note := _rebuilt_head(model_path, kwargs.get("num_labels")):
+        model.tuneforge_notes = [note]  # the run's report says so (run.py)
+    return model
+
+
+def _rebuilt_head(model_path: str, num_labels: int | None) -> str | None:
+    """A note when the checkpoint is a classifier with another label count, whose head was therefore rebuilt."""
+    config = Path(model_path) / "config.json"
+    if num_labels is None or not config.is_file():
+        return None
+    saved = json.loads(config.read_text(encoding="utf-8"))
+    heads = [name for name in saved.get("architectures") or [] if name.endswith("Classification")]
+    count = len(saved.get("id2label") or {})
+    if not heads or count in (0, num_labels):
+        return None
+    return (
+        f"{model_path} is a {heads[0]} with {count} labels and this run has {num_labels}: its head was rebuilt "
+        f"for {num_labels} labels and trained from scratch; the encoder's weights are kept"
+    )
 
 
 @contextmanager

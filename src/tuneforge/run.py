@@ -79,8 +79,10 @@ def _write_outputs(run_dir: Path, cfg: Config, task: LoopTask, results: dict[str
         plots["Learning curve"] = "learning_curve.png"
     write_json(run_dir / "metrics.json", results)
     report = task.render_report(f"{cfg.task}: {cfg.output_dir.name}", results, plots)
-    if results.get("warnings"):
-        report = report.rstrip("\n") + "\n\n## Warnings\n\n" + "".join(f"- {w}\n" for w in results["warnings"])
+    for section in ("notes", "warnings"):
+        if results.get(section):
+            items = "".join(f"- {item}\n" for item in results[section])
+            report = report.rstrip("\n") + f"\n\n## {section.capitalize()}\n\n" + items
     write_text(run_dir / "report.md", report)
 
 
@@ -121,6 +123,7 @@ def train_in_loop(
     run_dir = cfg.output_dir.with_name(cfg.output_dir.name + ".partial")
 
     few_shot = self_fitting
+    notes: list[str] = []
     head: dict[str, Any] | None = None  # what init_head found (the probe's C, a grown head's rows)
     tracker = start_tracking(cfg, run_dir) if main else NullTracker()
     try:
@@ -130,6 +133,7 @@ def train_in_loop(
         else:
             task = task_cls.for_training(cfg, tokenizer, data)
             model = task.build_model(resolve_model(cfg.model))
+            notes = list(getattr(model, "tuneforge_notes", []))  # e.g. a checkpoint's head rebuilt for our labels
             if added_tokens:  # new rows start at the mean embedding (transformers' default), then train
                 model.resize_token_embeddings(len(tokenizer))
             if init_head:  # before the method: PEFT copies the head it finds into what it trains
@@ -148,6 +152,8 @@ def train_in_loop(
     results = _final_metrics(cfg, task, model, data)
     if warnings := model_warnings(task, results):
         results["warnings"] = warnings
+    if notes:
+        results["notes"] = notes
     results["train"] = _training_summary(result, fit_seconds, model) | {"mixed_precision": accelerator.mixed_precision}
     if head:
         results["train"]["head_init"] = head
@@ -293,6 +299,8 @@ def _print_summary(run_dir: Path, task: LoopTask, results: dict[str, Any], saved
     for split in ("validation", "test"):
         if split in results:
             console.print(f"[bold green]{split}[/]: {task.headline(results[split])} ({results[split]['size']} texts)")
+    for note in results.get("notes", []):
+        console.print(f"[bold]note:[/] {escape(note)}")
     for warning in results.get("warnings", []):
         console.print(f"[bold yellow]warning:[/] {escape(warning)}")
     console.print(f"run saved to [bold]{run_dir}[/] (report.md, metrics.json, {saved_dir}/)")

@@ -69,6 +69,25 @@ def test_base_model_with_another_label_count_gets_a_fresh_head(three_label_dirs:
     assert classifier.config.num_labels == 2 and classifier.config.id2label == {0: "yes", 1: "no"}
     tagger = build_tagger(str(tagger_dir), ["O", "B-A", "I-A", "B-B", "I-B"])
     assert tagger.classifier.out_features == 5
+    assert "3 labels and this run has 2: its head was rebuilt" in classifier.tuneforge_notes[0]
+    assert "rebuilt for 5 labels" in tagger.tuneforge_notes[0]
+    assert not hasattr(build_classifier(str(classifier_dir), ["x", "y", "z"]), "tuneforge_notes")  # same count
+
+
+def test_a_run_from_a_classifier_with_another_label_count_notes_it_in_its_report(
+    three_label_dirs: tuple[Path, Path], make_config
+) -> None:
+    from tuneforge.tasks import load_config, train
+
+    classifier_dir, _ = three_label_dirs
+    run = train(load_config(make_config(model=str(classifier_dir))))  # the intents data has 3 labels of its own
+    assert "## Notes" not in (run / "report.md").read_text()  # 3 and 3: the head loads as it is
+    two = make_config(model=str(classifier_dir), data={"train": str(run.parent.parent / "two.csv")})
+    (run.parent.parent / "two.csv").write_text(
+        "text,label\n" + "".join(f"text {i},{'ab'[i % 2]}\n" for i in range(40))
+    )
+    report = (train(load_config(two)) / "report.md").read_text()
+    assert "## Notes" in report and "its head was rebuilt for 2 labels" in report
 
 
 # (c) data files without a readable row
