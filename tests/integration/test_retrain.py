@@ -95,6 +95,13 @@ def test_a_file_used_once_leaves_nothing_to_do(launched, tmp_path: Path) -> None
     again = retrain(cfg, champion="intent", registry=versions.root)
     assert again.status == "nothing to do"
     assert [v.tag for v in versions.versions()] == ["v1", "v2"]
+    from typer.testing import CliRunner
+
+    from tuneforge.cli import app
+
+    shown = CliRunner().invoke(app, ["models", "list", "intent", "--registry", str(versions.root)])
+    flat = "".join(shown.output.split())  # the table wraps long cells
+    assert shown.exit_code == 0 and "round_test" in flat.replace("│", "") and "promote" in flat
 
 
 def test_dry_run_trains_nothing_and_keeps_the_round_open(launched, tmp_path: Path) -> None:

@@ -120,5 +120,5 @@ def test_a_killed_round_reruns_to_the_same_version(launched: Path, uninterrupted
     assert [r["round"] for r in versions.rounds()] == [1]
     assert not any((versions.folder / ".staging").iterdir())
     rerun = versions.version("v2").lineage
-    assert json.dumps(rerun["metrics"], sort_keys=True) == json.dumps(uninterrupted["metrics"], sort_keys=True)
+    assert json.dumps(rerun["evaluation"], sort_keys=True) == json.dumps(uninterrupted["evaluation"], sort_keys=True)
     assert rerun["data"] == uninterrupted["data"]

@@ -70,5 +70,5 @@ def test_a_round_adds_an_entity_type(tmp_path: Path, tiny_model_dir: Path) -> No
     v2 = versions.version("v2")
     tags = json.loads((v2.path / "manifest.json").read_text())["labels"]
     assert tags == ["O", "B-CITY", "I-CITY", "B-PER", "I-PER", "B-ORG", "I-ORG"]
-    scores = v2.lineage["metrics"]["challenger"]["round_test"]
+    scores = v2.lineage["evaluation"]["challenger"]["round_test"]
     assert scores["metric"] == "entity_f1" and "ORG" in scores["per_class"]

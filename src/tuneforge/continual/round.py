@@ -150,10 +150,15 @@ def _lineage(
         "config": cfg.model_dump(mode="json", by_alias=True),
         "data": {name: sha256(Path(path)) for name, path in plan["files"].items() if Path(path).is_file()},
         "feedback": plan["feedback"],
-        "metrics": evaluation,
+        "metrics": _headline(evaluation["challenger"]),  # what `tuneforge models list` shows
+        "evaluation": evaluation,  # both models, per set and class
         "gate": decision,
         "train_seconds": json.loads((run / "metrics.json").read_text(encoding="utf-8"))["train"]["train_seconds"],
     }
+
+
+def _headline(scores: dict[str, Any]) -> dict[str, float]:
+    return {f"{name}_{result['metric']}": round(result["main"], 4) for name, result in scores.items()}
 
 
 def _round_record(plan: dict[str, Any], tag: str, decision: dict[str, Any]) -> dict[str, Any]:

@@ -88,6 +88,11 @@ def config_problems(cfg: Config) -> list[str]:
     if cfg.train.packing and not (spec.packs and not method.virtual_tokens):
         why = f"method '{cfg.method.name}' adds virtual tokens" if spec.packs else f"task {cfg.task} cannot pack"
         problems.append(f"train.packing: true is not supported here ({why}); set it to false or null")
+    if cfg.continual is not None and spec.continual is None:
+        able = ", ".join(name for name, row in TASKS.items() if row.continual)
+        problems.append(f"continual: task {cfg.task} has no continual rounds (tuneforge retrain); tasks with: {able}")
+    elif cfg.continual is not None and (not method.trains or method.fits_itself):
+        problems.append(f"continual: method {cfg.method.name} is no model a round could continue; use full or lora")
     return problems + _output_dir_problems(cfg) + spec.rules(cfg)
 
 
