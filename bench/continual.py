@@ -261,8 +261,18 @@ def main() -> None:
     registries = {name: work / f"models-{name}" for name in ("continual", "naive")}
     for registry in registries.values():
         tuneforge("models", "add", "intent", str(work / "runs" / "launch"), "--registry", str(registry))
+    # Naive continual fine-tuning as people do it by hand: the feedback rows only, and every round promoted (an
+    # open gate), so that its forgetting shows.
+    open_gate = {"min_gain": -1.0, "max_forgetting": 1.0, "max_class_drop": 1.0, "min_new_rows": 50}
     naive_cfg = config(
-        work, "naive", work / "launch.csv", test_old, args, strategy="naive", feedback=str(work / "round.csv")
+        work,
+        "naive",
+        work / "launch.csv",
+        test_old,
+        args,
+        strategy="naive",
+        feedback=str(work / "round.csv"),
+        gate=open_gate,
     )
 
     server = Server(work, registries["continual"], args.port or free_port())
