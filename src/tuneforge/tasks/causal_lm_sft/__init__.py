@@ -24,24 +24,22 @@ if TYPE_CHECKING:
 __all__ = ["CAUSAL_LM_SFT"]
 
 
-def _check_data(cfg: Config) -> DataReport:
-    from tuneforge.run import check_loop_data
-    from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
-
-    return check_loop_data(cfg, CausalLMSft).report
-
-
-def _train(cfg: Config, resume: bool) -> Path:
-    from tuneforge.run import train_in_loop
-    from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
-
-    return train_in_loop(cfg, CausalLMSft, resume=resume)
-
-
 def _loop_task() -> type:
     from tuneforge.tasks.causal_lm_sft.task import CausalLMSft
 
     return CausalLMSft
+
+
+def _check_data(cfg: Config) -> DataReport:
+    from tuneforge.run import check_loop_data
+
+    return check_loop_data(cfg, _loop_task()).report
+
+
+def _train(cfg: Config, resume: bool) -> Path:
+    from tuneforge.run import train_in_loop
+
+    return train_in_loop(cfg, _loop_task(), resume=resume)
 
 
 def _load(path: Path) -> ChatRun:

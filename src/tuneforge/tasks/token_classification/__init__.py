@@ -18,24 +18,22 @@ if TYPE_CHECKING:
 __all__ = ["TOKEN_CLASSIFICATION"]
 
 
-def _check_data(cfg: Config) -> DataReport:
-    from tuneforge.run import check_loop_data
-    from tuneforge.tasks.token_classification.task import TokenClassification
-
-    return check_loop_data(cfg, TokenClassification).report
-
-
-def _train(cfg: Config, resume: bool) -> Path:
-    from tuneforge.run import train_in_loop
-    from tuneforge.tasks.token_classification.task import TokenClassification
-
-    return train_in_loop(cfg, TokenClassification, resume=resume)
-
-
 def _loop_task() -> type:
     from tuneforge.tasks.token_classification.task import TokenClassification
 
     return TokenClassification
+
+
+def _check_data(cfg: Config) -> DataReport:
+    from tuneforge.run import check_loop_data
+
+    return check_loop_data(cfg, _loop_task()).report
+
+
+def _train(cfg: Config, resume: bool) -> Path:
+    from tuneforge.run import train_in_loop
+
+    return train_in_loop(cfg, _loop_task(), resume=resume)
 
 
 def _load(run_dir: Path) -> TokenClassifier:
