@@ -48,3 +48,17 @@ def test_a_text_that_is_not_utf8_is_one_message(tmp_path: Path) -> None:
 def test_lora_ranks_without_bound_are_refused(make_config) -> None:
     with pytest.raises(ConfigError, match="method"):
         load_config(make_config(method={"name": "lora", "r": 1_000_000_000}))
+
+
+def test_a_damaged_tokenizer_json_is_one_message(make_config, tmp_path: Path) -> None:
+    import shutil
+
+    from tuneforge.tasks import load_config as load_checked
+    from tuneforge.tasks import train
+
+    run = train(load_checked(make_config()))
+    damaged = tmp_path / "damaged"
+    shutil.copytree(run, damaged)
+    (damaged / "model" / "tokenizer.json").write_text('{"version": "1.0", "trunc')
+    result = _run("predict", str(damaged), "--text", "where is my parcel")
+    assert result.exit_code == 2 and "is damaged" in result.output

@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -97,4 +98,11 @@ def load(run_dir: str | Path) -> Estimator:
 
     path = Path(run_dir)
     with quiet_loading():
-        return task_of(path)[0].load(path)
+        spec = task_of(path)[0]
+        try:
+            return spec.load(path)
+        except json.JSONDecodeError as exc:  # a tokenizer.json, vocab or config cut short or overwritten
+            raise RunError(
+                f"{path}: a JSON file of the run is damaged ({exc.msg} at line {exc.lineno}); copy the run folder "
+                "again or retrain it"
+            ) from None
