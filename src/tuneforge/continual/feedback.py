@@ -11,7 +11,7 @@ from typing import Any
 from tuneforge.continual.state import sha256
 from tuneforge.errors import DataError
 
-__all__ = ["Collected", "collect", "is_store"]
+__all__ = ["Collected", "collect", "is_store", "shown_source"]
 
 
 @dataclass(frozen=True)
@@ -27,9 +27,10 @@ def is_store(source: str) -> bool:
     return "://" in source
 
 
-def _shown(url: str) -> str:
+def shown_source(url: str) -> str:
+    """A database URL without its user and password (logs, lineage); a file path as it is."""
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.rpartition('@')[2]}"  # no password in logs or lineage
+    return f"{scheme}://{rest.rpartition('@')[2]}" if rest else url
 
 
 def collect(
@@ -54,5 +55,5 @@ def collect(
     try:
         exported = export_feedback(connect(source), out, model=model, after_id=after, min_rating=min_rating)
     except DataError as exc:  # no feedback yet, or none usable: a scheduled round has nothing to do
-        return Collected(None, _shown(source), after, note=str(exc))
-    return Collected(out, _shown(source), exported.last_feedback_id, dict(exported.skipped))
+        return Collected(None, shown_source(source), after, note=str(exc))
+    return Collected(out, shown_source(source), exported.last_feedback_id, dict(exported.skipped))

@@ -20,6 +20,7 @@ from rich import get_console
 
 from tuneforge.config import Config
 from tuneforge.continual import plan as planning
+from tuneforge.continual.feedback import shown_source
 from tuneforge.continual.gate import decide
 from tuneforge.continual.state import ContinualState, sha256, write_state
 from tuneforge.errors import ConfigError, RunError
@@ -147,7 +148,7 @@ def _lineage(
         "source": f"round-{plan['round']}",
         "round": plan["round"],
         "strategy": plan["strategy"],
-        "config": cfg.model_dump(mode="json", by_alias=True),
+        "config": _without_secrets(cfg.model_dump(mode="json", by_alias=True)),
         "data": {name: sha256(Path(path)) for name, path in plan["files"].items() if Path(path).is_file()},
         "feedback": plan["feedback"],
         "metrics": _headline(evaluation["challenger"]),  # what `tuneforge models list` shows
@@ -155,6 +156,12 @@ def _lineage(
         "gate": decision,
         "train_seconds": json.loads((run / "metrics.json").read_text(encoding="utf-8"))["train"]["train_seconds"],
     }
+
+
+def _without_secrets(config: dict[str, Any]) -> dict[str, Any]:
+    """The config as the lineage keeps it: a database password in continual.feedback is not written down."""
+    continual = {**config["continual"], "feedback": shown_source(config["continual"]["feedback"])}
+    return {**config, "continual": continual}
 
 
 def _headline(scores: dict[str, Any]) -> dict[str, float]:

@@ -58,3 +58,10 @@ def test_replay_keeps_every_class_at_its_minimum() -> None:
     counts = Counter(e.label for e in sample)
     assert len(sample) == 50 and counts["small"] == 5
     assert replay_sample(history, SPEC, size=50, per_class_min=5, seed=0) == sample
+
+
+def test_a_database_password_is_not_kept() -> None:
+    from tuneforge.continual.feedback import shown_source
+
+    assert shown_source("postgresql://tuneforge:s3cret@db:5432/serve") == "postgresql://db:5432/serve"
+    assert shown_source("feedback/new.csv") == "feedback/new.csv"
