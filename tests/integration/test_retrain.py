@@ -175,3 +175,20 @@ def test_a_round_from_the_serve_store_reads_each_feedback_row_once(launched, tmp
     again = retrain(cfg, champion="intent", registry=versions.root)
     assert again.status in ("promoted", "rejected")
     assert versions.rounds()[1]["rows"]["feedback"] == 20
+
+
+def test_the_cli_round_and_a_cron_round_with_nothing_new(launched, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from tuneforge.cli import app
+
+    config, versions = launched
+    _write(tmp_path / "feedback.csv", _rows(["account", "refund"], 5000, 15))
+    args = ["retrain", str(config), "--champion", "intent", "--registry", str(versions.root)]
+    planned = CliRunner().invoke(app, [*args, "--dry-run"])
+    assert planned.exit_code == 0 and "new labels" in planned.output and [v.tag for v in versions.versions()] == ["v1"]
+    assert CliRunner().invoke(app, args).exit_code == 0 and versions.champion().tag == "v2"
+    again = CliRunner().invoke(app, args)  # what cron runs next week with no new feedback
+    assert again.exit_code == 0 and "nothing to do" in again.output
+    missing = CliRunner().invoke(app, ["retrain", str(config), "--champion", "nobody", "--registry", str(versions.root)])
+    assert missing.exit_code == 2 and "register the launch run first" in " ".join(missing.output.split())
