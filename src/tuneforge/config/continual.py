@@ -44,6 +44,13 @@ class GateConfig(Frozen):
     min_class_support: int = Field(
         20, ge=1, description="Classes with fewer regression rows are shown but not gated: their F1 is noise."
     )
+    significance: float = Field(
+        0.05,
+        gt=0,
+        le=1,
+        description="A class drop rejects only if McNemar's test on the class's rows finds it this unlikely by "
+        "chance (feedback labels are noisy; 1: any drop over max_class_drop rejects).",
+    )
     min_new_rows: int = Field(50, ge=1, description="Fewer new feedback rows: nothing to do, no round is run.")
 
 

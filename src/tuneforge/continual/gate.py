@@ -9,6 +9,21 @@ from tuneforge.config.continual import GateConfig
 
 __all__ = ["decide"]
 
+
+def _chance_of_drop(before: dict[str, Any], after: dict[str, Any]) -> float:
+    """One-sided exact McNemar p-value that the challenger is wrong more often than the champion on the class's
+    rows (paired, in the same order); 0.0 (always significant) where the scores carry no per-row results."""
+    if "correct" not in before or "correct" not in after:
+        return 0.0
+    pairs = list(zip(before["correct"], after["correct"], strict=True))
+    lost, won = sum(b > a for b, a in pairs), sum(a > b for b, a in pairs)
+    if not lost:
+        return 1.0
+    from scipy.stats import binomtest  # imported here: the gate of a task without per-row results needs none
+
+    return float(binomtest(lost, lost + won, 0.5, alternative="greater").pvalue)
+
+
 _SHOWN_CLASSES = 5
 
 
@@ -39,10 +54,15 @@ def decide(evaluation: dict[str, Any], plan: dict[str, Any], gate: GateConfig) -
             f"{champion['regression']['main']:.4f}, forgetting {forgetting:.4f} above max_forgetting "
             f"{gate.max_forgetting:.4f}"
         )
-    dropped = sorted(((d, label) for label, d in drops.items() if d > gate.max_class_drop), reverse=True)
+    chance = {label: _chance_of_drop(before[label], after.get(label, {})) for label in drops}
+    dropped = sorted(
+        ((d, label) for label, d in drops.items() if d > gate.max_class_drop and chance[label] < gate.significance),
+        reverse=True,
+    )
     if dropped:
         shown = ", ".join(
             f"{label} {before[label]['f1']:.3f} → {after.get(label, {'f1': 0.0})['f1']:.3f}"
+            + (f" (p {chance[label]:.3f})" if chance[label] < 1 else "")
             for _, label in dropped[:_SHOWN_CLASSES]
         )
         more = f" and {len(dropped) - _SHOWN_CLASSES} more" if len(dropped) > _SHOWN_CLASSES else ""
@@ -65,6 +85,13 @@ def decide(evaluation: dict[str, Any], plan: dict[str, Any], gate: GateConfig) -
         )
     if not regression:
         reasons.append("no regression set (the launch run had no test split): forgetting is not measured")
+    counted = {label for _, label in dropped}
+    noise = sorted(label for label, d in drops.items() if d > gate.max_class_drop and label not in counted)
+    if noise:
+        reasons.append(
+            f"{len(noise)} class drop(s) over max_class_drop not counted, within chance on their rows "
+            f"(McNemar p ≥ {gate.significance}): {', '.join(noise[:_SHOWN_CLASSES])}"
+        )
     return {
         "decision": decision,
         "reasons": reasons,

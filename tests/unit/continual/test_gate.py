@@ -63,3 +63,23 @@ def test_classes_with_little_support_are_not_gated() -> None:
     for who in ("champion", "challenger"):
         evaluation[who]["regression"]["per_class"]["a"]["support"] = 5
     assert decide(evaluation, PLAN, GateConfig(min_class_support=20))["decision"] == "promote"
+
+
+def _paired(evaluation: dict, before: list[int], after: list[int]) -> dict:
+    evaluation["champion"]["regression"]["per_class"]["a"]["correct"] = before
+    evaluation["challenger"]["regression"]["per_class"]["a"]["correct"] = after
+    return evaluation
+
+
+def test_a_class_drop_within_chance_on_its_rows_is_shown_not_counted() -> None:
+    # 40 rows: 3 lost, 1 won (McNemar p 0.31): noisy labels do that
+    evaluation = _paired(_evaluation(drop=0.12), [1] * 36 + [0, 1, 1, 1], [1] * 36 + [1, 0, 0, 0])
+    decision = decide(evaluation, PLAN, GateConfig())
+    assert decision["decision"] == "promote"
+    assert "not counted, within chance" in decision["reasons"][-1]
+
+
+def test_a_class_drop_beyond_chance_rejects() -> None:
+    evaluation = _paired(_evaluation(drop=0.3), [1] * 40, [1] * 28 + [0] * 12)  # 12 lost, none won: p 0.0002
+    decision = decide(evaluation, PLAN, GateConfig())
+    assert decision["decision"] == "reject" and "(p 0.000)" in decision["reasons"][0]

@@ -36,7 +36,11 @@ def test_without_near_duplicates_only_exact_ones_are_dropped() -> None:
 
 def test_a_relabelled_text_keeps_the_newest_label_and_supersedes_the_history_row() -> None:
     history = [_ex("where is my refund", "delivery"), _ex("hello", "greeting")]
-    feedback = [_ex("where is my refund", "refund", 2), _ex("我的快递到哪了", "delivery", 3), _ex("我的快递到哪了", "refund", 4)]
+    feedback = [
+        _ex("where is my refund", "refund", 2),
+        _ex("我的快递到哪了", "delivery", 3),
+        _ex("我的快递到哪了", "refund", 4),
+    ]
     found = new_rows(feedback, history, SPEC, near_threshold=0.8)
     assert [(e.text, e.label) for e in found.rows] == [("where is my refund", "refund"), ("我的快递到哪了", "refund")]
     assert found.conflicts == 2  # one against the history, one within the round

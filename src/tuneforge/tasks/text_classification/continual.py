@@ -42,7 +42,8 @@ def score_texts(estimator: Any, examples: list[Example], labels: list[str] | Non
         precision = hits[label] / guessed[label] if guessed[label] else 0.0
         recall = hits[label] / support[label]
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[label] = {"f1": f1, "support": support[label]}
+        right = [int(p == t) for t, p in zip(truth, predicted, strict=True) if t == label]  # paired, for the gate
+        per_class[label] = {"f1": f1, "support": support[label], "correct": right}
     accuracy = sum(hits.values()) / len(truth) if truth else 0.0
     macro_f1 = sum(c["f1"] for c in per_class.values()) / len(per_class) if per_class else 0.0
     return {"main": accuracy, "metric": "accuracy", "macro_f1": macro_f1, "size": len(truth), "per_class": per_class}
