@@ -72,7 +72,8 @@ class Scenario:
         old_rows = [r for r in train if r[1] in self.old]
         new_rows = [r for r in train if r[1] in self.new]
         half = args.round_size // 2
-        reserved = half * args.rounds  # old-intent rows kept back from launch: they arrive as feedback
+        # Old-intent rows kept back from launch: they arrive as feedback, in the rounds and in the bad round.
+        reserved = half * args.rounds + args.round_size
         self.launch = old_rows[reserved:]
         if args.quick:
             self.launch = self.launch[: args.launch_rows]
@@ -81,8 +82,8 @@ class Scenario:
             # The 20 unseen intents hold ~2,560 rows: later rounds also resend some (real traffic repeats itself).
             fresh = [new_rows[(k * half + i) % len(new_rows)] for i in range(half)]
             self.rounds.append(self._noisy(old_pool[k * half : (k + 1) * half] + fresh, 0.10, rng))
-        flipped_pool = old_rows[: args.round_size // 2] + new_rows[: args.round_size // 2]
-        self.bad_round = self._noisy(flipped_pool, 0.50, rng)
+        # Fresh texts (no round sent them), half of their labels flipped: the gate must see it in the scores.
+        self.bad_round = self._noisy(old_pool[half * args.rounds :], 0.50, rng)
         self.test, self.test_old = test, [r for r in test if r[1] in self.old]
 
     def _noisy(self, rows: list[tuple[str, str]], share: float, rng: random.Random) -> list[tuple[str, str]]:
@@ -223,7 +224,7 @@ def main() -> None:
     parser.add_argument("--round-size", type=int, default=1500)
     parser.add_argument("--epochs", type=float, default=3)
     parser.add_argument("--round-epochs", type=float, default=2)
-    parser.add_argument("--round-lr", type=float, default=5e-5, help="rounds start from a trained model")
+    parser.add_argument("--round-lr", type=float, default=1e-4)
     parser.add_argument("--precision", default="auto")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--port", type=int, default=0, help="default: a free port")

@@ -51,6 +51,13 @@ class GateConfig(Frozen):
         description="A class drop rejects only if McNemar's test on the class's rows finds it this unlikely by "
         "chance (feedback labels are noisy; 1: any drop over max_class_drop rejects).",
     )
+    max_conflict_share: float = Field(
+        0.2,
+        ge=0,
+        le=1,
+        description="Largest share of the round's feedback that relabels texts already trained on: more is noisy or "
+        "poisoned feedback (the newest label would replace the history's).",
+    )
     min_new_rows: int = Field(50, ge=1, description="Fewer new feedback rows: nothing to do, no round is run.")
 
 

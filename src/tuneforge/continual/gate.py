@@ -43,6 +43,12 @@ def decide(evaluation: dict[str, Any], plan: dict[str, Any], gate: GateConfig) -
     reasons = []
     if plan["rows"]["new"] < gate.min_new_rows:
         reasons.append(f"{plan['rows']['new']} new rows, fewer than min_new_rows {gate.min_new_rows}")
+    conflicts, feedback = plan["rows"].get("conflicts", 0), max(plan["rows"].get("feedback", 0), 1)
+    if conflicts / feedback > gate.max_conflict_share:
+        reasons.append(
+            f"{conflicts} of {feedback} feedback rows ({conflicts / feedback:.0%}) give a text trained on another "
+            f"label, above max_conflict_share {gate.max_conflict_share:.0%}: noisy or poisoned feedback"
+        )
     if gain < gate.min_gain:
         reasons.append(
             f"{metric} on the round's test rows: {challenger['round_test']['main']:.4f} vs the champion's "

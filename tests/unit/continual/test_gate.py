@@ -43,6 +43,7 @@ def test_a_better_challenger_is_promoted() -> None:
         (_evaluation(forgetting=0.02), PLAN, "above max_forgetting"),
         (_evaluation(drop=0.10), PLAN, "lost more than max_class_drop"),
         (_evaluation(), {"rows": {"new": 10}}, "fewer than min_new_rows"),
+        (_evaluation(), {"rows": {"new": 200, "feedback": 400, "conflicts": 200}}, "poisoned feedback"),
     ],
 )
 def test_each_rule_rejects_on_its_own(evaluation: dict, plan: dict, reason: str) -> None:
