@@ -79,6 +79,8 @@ def test_every_strategy_runs_a_round_and_grows_the_head(launched, tmp_path: Path
     v2 = versions.version("v2")
     assert _head(v2.path) == ["delivery", "refund", "account"]  # known labels keep their rows, new ones follow
     assert v2.lineage["parent"] == "v1" and v2.lineage["strategy"] == strategy
+    assert {"config", "data", "feedback", "metrics", "evaluation", "gate", "round", "train_seconds"} <= set(v2.lineage)
+    assert {"train", "round_test", "regression", "feedback"} <= set(v2.lineage["data"])  # sha256 of each file
     head = json.loads((v2.path / "metrics.json").read_text())["train"].get("head_init", {})
     assert head.get("imprinted") == (None if strategy == "from-scratch" else 1)  # a fresh head does not grow
     assert versions.champion().tag == "v2"
@@ -192,3 +194,14 @@ def test_the_cli_round_and_a_cron_round_with_nothing_new(launched, tmp_path: Pat
     assert again.exit_code == 0 and "nothing to do" in again.output
     missing = CliRunner().invoke(app, ["retrain", str(config), "--champion", "nobody", "--registry", str(versions.root)])
     assert missing.exit_code == 2 and "register the launch run first" in " ".join(missing.output.split())
+
+
+def test_bad_feedback_rows_are_skipped_and_counted(launched, tmp_path: Path) -> None:
+    config, versions = launched
+    rows = _rows(["account", "refund"], 5000, 15)
+    _write(tmp_path / "feedback.csv", [*rows, ("", "refund"), ("   ", "account"), ("a text without a label", "")])
+    outcome = retrain(load_config(config), champion="intent", registry=versions.root)
+    assert outcome.status == "promoted"
+    counted = versions.rounds()[0]["rows"]
+    assert counted["rejected"] == 3 and counted["feedback"] == len(rows) + 3
+    assert counted["new"] + sum(counted["dropped"].values()) == len(rows)  # the rest: (near-)duplicates
