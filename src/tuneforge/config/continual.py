@@ -58,6 +58,13 @@ class GateConfig(Frozen):
         description="Largest share of the round's feedback that relabels texts already trained on: more is noisy or "
         "poisoned feedback (the newest label would replace the history's).",
     )
+    max_label_noise: float = Field(
+        0.3,
+        ge=0,
+        le=1,
+        description="Largest estimated share of wrong labels in the round's test rows, from how often the champion "
+        "agrees with those of its labels, against its accuracy on the regression set.",
+    )
     min_new_rows: int = Field(50, ge=1, description="Fewer new feedback rows: nothing to do, no round is run.")
 
 

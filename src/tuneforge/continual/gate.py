@@ -10,6 +10,24 @@ from tuneforge.config.continual import GateConfig
 __all__ = ["decide"]
 
 
+def _label_noise(champion: dict[str, Any]) -> tuple[float, float, float] | None:
+    """(estimated share of wrong labels, agreement, accuracy) of the round's test rows: if the champion is right
+    with probability `accuracy` (its regression score) on a label it knows, a share e of wrong labels leaves an
+    agreement of about (1 - e) * accuracy. None without per-row results or a regression score."""
+    accuracy = champion["regression"]["main"] if champion["regression"]["size"] else 0.0
+    known = champion["regression"]["per_class"]
+    rows = [
+        hit
+        for label, scores in champion["round_test"]["per_class"].items()
+        if label in known
+        for hit in scores.get("correct", [])
+    ]
+    if not rows or accuracy <= 0:
+        return None
+    agreement = sum(rows) / len(rows)
+    return max(0.0, 1 - agreement / accuracy), agreement, accuracy
+
+
 def _chance_of_drop(before: dict[str, Any], after: dict[str, Any]) -> float:
     """One-sided exact McNemar p-value that the challenger is wrong more often than the champion on the class's
     rows (paired, in the same order); 0.0 (always significant) where the scores carry no per-row results."""
@@ -48,6 +66,14 @@ def decide(evaluation: dict[str, Any], plan: dict[str, Any], gate: GateConfig) -
         reasons.append(
             f"{conflicts} of {feedback} feedback rows ({conflicts / feedback:.0%}) give a text trained on another "
             f"label, above max_conflict_share {gate.max_conflict_share:.0%}: noisy or poisoned feedback"
+        )
+    noise = _label_noise(champion)
+    if noise is not None and noise[0] > gate.max_label_noise:
+        share, agreement, accuracy = noise
+        reasons.append(
+            f"the champion agrees with {agreement:.0%} of the round's test labels it knows, against {accuracy:.0%} "
+            f"on the regression set: about {share:.0%} of the feedback labels look wrong (above max_label_noise "
+            f"{gate.max_label_noise:.0%}; noisy or poisoned feedback, or traffic unlike the regression set)"
         )
     if gain < gate.min_gain:
         reasons.append(

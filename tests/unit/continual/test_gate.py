@@ -84,3 +84,17 @@ def test_a_class_drop_beyond_chance_rejects() -> None:
     evaluation = _paired(_evaluation(drop=0.3), [1] * 40, [1] * 28 + [0] * 12)  # 12 lost, none won: p 0.0002
     decision = decide(evaluation, PLAN, GateConfig())
     assert decision["decision"] == "reject" and "(p 0.000)" in decision["reasons"][0]
+
+
+def _round_test_agreement(evaluation: dict, hits: list[int]) -> dict:
+    evaluation["champion"]["round_test"]["per_class"] = {"a": {"f1": 0.5, "support": len(hits), "correct": hits}}
+    return evaluation
+
+
+def test_feedback_the_champion_mostly_disagrees_with_is_rejected_as_noisy() -> None:
+    # regression accuracy 0.9; agreement 0.45 on its labels: about half of the labels are wrong
+    noisy = decide(_round_test_agreement(_evaluation(), [1] * 45 + [0] * 55), PLAN, GateConfig())
+    assert noisy["decision"] == "reject" and "about 50% of the feedback labels look wrong" in noisy["reasons"][0]
+    # agreement 0.8: about 11% wrong, as everyday feedback is
+    fine = decide(_round_test_agreement(_evaluation(), [1] * 80 + [0] * 20), PLAN, GateConfig())
+    assert fine["decision"] == "promote"
