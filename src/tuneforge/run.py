@@ -133,12 +133,12 @@ def train_in_loop(
         else:
             task = task_cls.for_training(cfg, tokenizer, data)
             model = task.build_model(resolve_model(cfg.model))
-            notes = list(getattr(model, "tuneforge_notes", []))  # e.g. a checkpoint's head rebuilt for our labels
             if added_tokens:  # new rows start at the mean embedding (transformers' default), then train
                 model.resize_token_embeddings(len(tokenizer))
             if init_head:  # before the method: PEFT copies the head it finds into what it trains
                 eval_batch = cfg.train.eval_batch_size or 2 * cfg.train.batch_size
                 head = init_head(model, task, data.train, data.validation, batch_size=eval_batch)
+            notes = list(getattr(model, "tuneforge_notes", []))  # e.g. a checkpoint's head rebuilt for our labels
             model = apply_method(model, cfg.method)
             if before_fit:
                 task = before_fit(task, model)

@@ -54,7 +54,13 @@ def launched(tmp_path: Path, tiny_model_dir: Path) -> tuple[Path, ModelVersions]
             "feedback": str(tmp_path / "feedback.csv"),
             "strategy": "replay+lwf",
             "replay": {"size": 40, "per_class_min": 5},
-            "gate": {"min_new_rows": 10, "max_forgetting": 1.0, "max_class_drop": 1.0, "min_gain": -1.0},
+            "gate": {
+                "min_new_rows": 10,
+                "max_forgetting": 1.0,
+                "max_class_drop": 1.0,
+                "min_gain": -1.0,
+                "max_label_noise": 1.0,  # a tiny random model: its agreement with labels says nothing
+            },
         },
     }
     config = tmp_path / "intent.yaml"
@@ -141,7 +147,10 @@ def test_a_grown_head_keeps_the_champions_logits_for_known_labels(launched, tmp_
     ids = torch.tensor([[101, 2073, 2003, 2026, 102], [101, 7592, 102, 0, 0]])
     mask = (ids != 0).long()
     with torch.no_grad():
-        before, after = old(input_ids=ids, attention_mask=mask).logits, grown(input_ids=ids, attention_mask=mask).logits
+        before, after = (
+            old(input_ids=ids, attention_mask=mask).logits,
+            grown(input_ids=ids, attention_mask=mask).logits,
+        )
     assert after.shape == (2, 3)
     assert torch.allclose(after[:, :2], before, atol=1e-6)
 
@@ -163,7 +172,9 @@ def test_a_round_from_the_serve_store_reads_each_feedback_row_once(launched, tmp
     url = f"sqlite:///{tmp_path / 'serve.db'}"
     store = FeedbackStore(connect(url), log_texts=True)
     rows = _rows(["account", "delivery"], 7000, 15)
-    store.log_predictions("intent", "text-classification", [LoggedPrediction(f"p{i}", t, {}) for i, (t, _) in enumerate(rows)])
+    store.log_predictions(
+        "intent", "text-classification", [LoggedPrediction(f"p{i}", t, {}) for i, (t, _) in enumerate(rows)]
+    )
     for i, (_, label) in enumerate(rows):
         store.record(f"p{i}", "key1", label=label)
     store.log_predictions("intent", "text-classification", [LoggedPrediction("unlogged", "", {})])
@@ -192,7 +203,9 @@ def test_the_cli_round_and_a_cron_round_with_nothing_new(launched, tmp_path: Pat
     assert CliRunner().invoke(app, args).exit_code == 0 and versions.champion().tag == "v2"
     again = CliRunner().invoke(app, args)  # what cron runs next week with no new feedback
     assert again.exit_code == 0 and "nothing to do" in again.output
-    missing = CliRunner().invoke(app, ["retrain", str(config), "--champion", "nobody", "--registry", str(versions.root)])
+    missing = CliRunner().invoke(
+        app, ["retrain", str(config), "--champion", "nobody", "--registry", str(versions.root)]
+    )
     assert missing.exit_code == 2 and "register the launch run first" in " ".join(missing.output.split())
 
 
@@ -205,3 +218,11 @@ def test_bad_feedback_rows_are_skipped_and_counted(launched, tmp_path: Path) -> 
     counted = versions.rounds()[0]["rows"]
     assert counted["rejected"] == 3 and counted["feedback"] == len(rows) + 3
     assert counted["new"] + sum(counted["dropped"].values()) == len(rows)  # the rest: (near-)duplicates
+
+
+def test_a_grown_heads_report_says_it_grew(launched, tmp_path: Path) -> None:
+    config, versions = launched
+    _write(tmp_path / "feedback.csv", _rows(["account", "refund"], 5000, 15))
+    retrain(load_config(config), champion="intent", registry=versions.root)
+    report = (versions.version("v2").path / "report.md").read_text()
+    assert "head grew from 2 to 3 outputs" in report and "trained from scratch" not in report

@@ -70,7 +70,13 @@ def launched(tmp_path_factory: pytest.TempPathFactory, tiny_model_dir: Path) -> 
         "continual": {
             "feedback": str(root / "feedback.csv"),
             "replay": {"size": 20},
-            "gate": {"min_new_rows": 10, "max_forgetting": 1.0, "max_class_drop": 1.0, "min_gain": -1.0},
+            "gate": {
+                "min_new_rows": 10,
+                "max_forgetting": 1.0,
+                "max_class_drop": 1.0,
+                "min_gain": -1.0,
+                "max_label_noise": 1.0,  # a tiny random model: its agreement with labels says nothing
+            },
         },
     }
     (root / "intent.yaml").write_text(yaml.safe_dump(cfg))

@@ -15,7 +15,11 @@ from tuneforge.registry import ModelVersions
 from tuneforge.tasks import load_config as load_checked
 from tuneforge.tasks import train
 
-VALUES = {"PER": ["张伟", "王芳", "John Smith", "Anna Lee"], "CITY": ["北京", "上海", "Paris"], "ORG": ["京东", "ACME"]}
+VALUES = {
+    "PER": ["张伟", "王芳", "John Smith", "Anna Lee"],
+    "CITY": ["北京", "上海", "Paris"],
+    "ORG": ["京东", "ACME"],
+}
 TEMPLATES = ["{PER}在{CITY}下单了 {n}", "{PER} flew to {CITY} today {n}.", "{PER} works at {ORG} in {CITY} {n}"]
 
 
@@ -55,7 +59,13 @@ def test_a_round_adds_an_entity_type(tmp_path: Path, tiny_model_dir: Path) -> No
             "feedback": str(tmp_path / "feedback.jsonl"),
             "strategy": "replay+lwf",
             "replay": {"size": 30},
-            "gate": {"min_new_rows": 10, "max_forgetting": 1.0, "max_class_drop": 1.0, "min_gain": -1.0},
+            "gate": {
+                "min_new_rows": 10,
+                "max_forgetting": 1.0,
+                "max_class_drop": 1.0,
+                "min_gain": -1.0,
+                "max_label_noise": 1.0,  # a tiny random model: its agreement with labels says nothing
+            },
         },
     }
     config = tmp_path / "ner.yaml"

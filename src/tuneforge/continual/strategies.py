@@ -55,6 +55,11 @@ class HeadGrowth:
         if not copied:
             raise RuntimeError(f"no head of {self.known} rows found in {self.champion_model_dir} to grow")
         self.grown = copied
+        # Replaces load_pretrained's note that the head was rebuilt: its known rows are the champion's again.
+        model.tuneforge_notes = [
+            f"the champion's head grew from {self.known} to {grown} outputs: the known rows are the champion's, "
+            "the new ones imprinted from their examples"
+        ]
         imprinted = _imprint(model, task, train, copied, self.known, kwargs.get("batch_size", 32))
         return {"known_labels": self.known, "new_labels": grown - self.known, "grown": copied, "imprinted": imprinted}
 
