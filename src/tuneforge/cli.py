@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import inspect
 import os
 from collections.abc import Callable
@@ -12,14 +11,18 @@ from typing import Annotated, Any, Literal, TypeVar
 import typer
 from rich import get_console
 from rich.console import Console
-from rich.markup import escape
 
-from tuneforge.errors import TrainingInterrupted, TuneforgeError
+from tuneforge.errors import TuneforgeError
 from tuneforge.registry.cli import models_app  # torch-free: `tuneforge --help` stays fast
+from tuneforge.serve.cli import DatabaseOpt, serve_feedback_app, serve_keys_app, serve_settings
+from tuneforge.user_errors import user_errors as _user_errors
 
 app = typer.Typer(help="Fine-tune pretrained language models on your own data.", no_args_is_help=True)
 data_app = typer.Typer(help="Inspect data without training.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
+app.add_typer(serve_keys_app, name="keys")
+app.add_typer(serve_feedback_app, name="feedback")
+app.add_typer(models_app, name="models")
 
 F = TypeVar("F", bound=Callable[..., Any])
 ConfigArg = Annotated[Path, typer.Argument(help="YAML config file.")]
@@ -52,24 +55,6 @@ def _quiet_libraries() -> None:
 
     logging.set_verbosity_error()
     logging.disable_progress_bar()
-
-
-def _user_errors(command: F) -> F:
-    """Print TuneforgeError messages in red and exit non-zero instead of showing a stack trace."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except TrainingInterrupted as exc:
-            Console(stderr=True).print(f"[yellow]{exc}[/]")
-            raise typer.Exit(130) from None
-        except TuneforgeError as exc:
-            # The message may quote the user's input: printed as text, so `[x]` in a value is not read as markup.
-            Console(stderr=True).print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False)
-            raise typer.Exit(2) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 @app.command()
@@ -259,29 +244,6 @@ def compare(
     run_comparison(cfg, chosen, rates)
 
 
-serve_keys_app = typer.Typer(help="API keys of the HTTP service: shown once, stored hashed.", no_args_is_help=True)
-serve_feedback_app = typer.Typer(help="Feedback collected by the HTTP service.", no_args_is_help=True)
-app.add_typer(serve_keys_app, name="keys")
-app.add_typer(serve_feedback_app, name="feedback")
-app.add_typer(models_app, name="models")
-DatabaseOpt = Annotated[
-    str | None,
-    typer.Option("--database", help="SQLAlchemy URL; default $TUNEFORGE_DATABASE_URL, else ./tuneforge-serve.db"),
-]
-
-
-def _serve_settings(**values: Any) -> Any:
-    from pydantic import ValidationError
-
-    from tuneforge.serve.settings import Settings
-
-    try:
-        return Settings(**{k: v for k, v in values.items() if v is not None})
-    except ValidationError as exc:  # an option or a TUNEFORGE_* variable out of range
-        problems = [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]
-        raise TuneforgeError("server settings: " + "; ".join(problems)) from None
-
-
 TemperatureOpt = Annotated[float | None, typer.Option(help="Sampling temperature; 0 is greedy. Default: the run's.")]
 MaxTokensOpt = Annotated[int | None, typer.Option(help="Most tokens per answer. Default: the run's.")]
 StopOpt = Annotated[list[str] | None, typer.Option("--stop", help="A string that ends an answer; repeatable.")]
@@ -310,7 +272,7 @@ def serve(
     from tuneforge.serve.server import serve as run_server
 
     _quiet_libraries()
-    settings = _serve_settings(
+    settings = serve_settings(
         host=host,
         port=port,
         database_url=database,
@@ -319,81 +281,6 @@ def serve(
         feedback_new_labels=feedback_new_labels,
     )
     run_server(settings, models)
-
-
-@serve_keys_app.command("create")
-@_user_errors
-def keys_create(
-    name: Annotated[str, typer.Option(help="Who or what uses the key, e.g. web.")],
-    scopes: Annotated[str, typer.Option(help="Comma-separated: predict, feedback, admin.")] = "predict",
-    database: DatabaseOpt = None,
-) -> None:
-    """Create a key and print it once; only its hash is stored."""
-    from tuneforge.serve.server import key_store
-
-    store = key_store(_serve_settings(database_url=database).database_url)
-    key = store.create(name, [s.strip() for s in scopes.split(",") if s.strip()])
-    Console(stderr=True).print(f"key '{name}' created; store it now, it is not shown again:")
-    print(key)
-
-
-@serve_keys_app.command("list")
-@_user_errors
-def keys_list(database: DatabaseOpt = None) -> None:
-    """Every key's id, name, scopes and state (never the key itself)."""
-    from rich.table import Table as RichTable
-
-    from tuneforge.serve.server import key_store
-
-    table = RichTable("id", "name", "scopes", "created", "state")
-    for key, created in key_store(_serve_settings(database_url=database).database_url).all_keys():
-        table.add_row(key.id, key.name, ",".join(sorted(key.scopes)), created, "revoked" if key.revoked else "active")
-    get_console().print(table)
-
-
-@serve_keys_app.command("revoke")
-@_user_errors
-def keys_revoke(name: Annotated[str, typer.Argument(help="Key name or id.")], database: DatabaseOpt = None) -> None:
-    """Revoke a key; requests with it get 401 from then on."""
-    from tuneforge.serve.server import key_store
-
-    key = key_store(_serve_settings(database_url=database).database_url).revoke(name)
-    get_console().print(f"key '{key.name}' ({key.id}) revoked")
-
-
-@serve_feedback_app.command("export")
-@_user_errors
-def feedback_export(
-    model: Annotated[str, typer.Option(help="Served model name.")],
-    output: Annotated[
-        Path, typer.Option(help="File to write (classification: .csv; chat, NER, tabular: .jsonl); training reads it.")
-    ],
-    since: Annotated[str | None, typer.Option(help="Only feedback from this date on, e.g. 2026-01-01.")] = None,
-    min_rating: Annotated[
-        int | None,
-        typer.Option(min=1, max=5, help="Chat: also the model's own answers rated at least this (1-5)."),
-    ] = None,
-    text_column: Annotated[str, typer.Option(help="Classification: name of the text column.")] = "text",
-    label_column: Annotated[str, typer.Option(help="Classification and tabular: name of the label column.")] = "label",
-    database: DatabaseOpt = None,
-) -> None:
-    """Write the feedback as training data in the format the model's task reads: text,label CSV (classification),
-    chat JSONL with the corrected answers (chat), span JSONL with the corrected entities (NER), labelled records
-    (tabular)."""
-    from tuneforge.serve.server import export_feedback
-
-    url = _serve_settings(database_url=database).database_url
-    exported = export_feedback(
-        url,
-        output,
-        model=model,
-        since=since,
-        min_rating=min_rating,
-        text_column=text_column,
-        label_column=label_column,
-    )
-    left_out = "".join(f"; {n} left out: {reason}" for reason, n in exported.skipped.items())
-    get_console().print(f"{exported.rows} {exported.unit} written to [bold]{output}[/]{left_out}")
 
 
 @app.command()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -13,6 +12,7 @@ from rich import get_console
 from tuneforge.errors import RunError
 from tuneforge.registry import ModelVersions, registry_root
 from tuneforge.registry.lineage import main_metrics, run_lineage
+from tuneforge.user_errors import user_errors
 
 __all__ = ["models_app"]
 
@@ -29,20 +29,8 @@ RegistryOpt = Annotated[
 ReasonOpt = Annotated[str | None, typer.Option(help="Why; kept in champion.json.")]
 
 
-def _user_errors(command: F) -> F:
-    """tuneforge.cli's handler, looked up at call time: that module imports this one to add `models`."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from tuneforge.cli import _user_errors as shown
-
-        return shown(command)(*args, **kwargs)
-
-    return wrapper  # type: ignore[return-value]
-
-
 @models_app.command("add")
-@_user_errors
+@user_errors
 def add(
     name: NameArg,
     run_dir: Annotated[Path, typer.Argument(help="A finished run directory; copied into the registry.")],
@@ -58,7 +46,7 @@ def add(
 
 
 @models_app.command("list")
-@_user_errors
+@user_errors
 def list_versions(name: NameArg, registry: RegistryOpt = None) -> None:
     """Every version: parent, created, main metrics, gate decision; * marks the champion."""
     from rich.table import Table
@@ -85,7 +73,7 @@ def list_versions(name: NameArg, registry: RegistryOpt = None) -> None:
 
 
 @models_app.command("promote")
-@_user_errors
+@user_errors
 def promote(
     name: NameArg,
     tag: Annotated[str, typer.Argument(help="Version to make champion, e.g. v4.")],
@@ -104,7 +92,7 @@ def promote(
 
 
 @models_app.command("rollback")
-@_user_errors
+@user_errors
 def rollback(name: NameArg, registry: RegistryOpt = None, reason: ReasonOpt = None) -> None:
     """Make the previous champion champion again."""
     version = ModelVersions(registry_root(registry), name).rollback(reason or "rollback")
